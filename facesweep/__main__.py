@@ -1,0 +1,3 @@
+from facesweep.cli import entry
+
+entry()

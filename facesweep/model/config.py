@@ -1,0 +1,148 @@
+"""The one frozen config: architecture + training. It is also what Optuna samples.
+
+The sweep builds it with ``dataclasses.replace(base, depth=trial.suggest_int("depth", ...))``; parameter
+names equal field names, so ``replace(base, **best_params)`` rebuilds the winner exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from facesweep.errors import ConfigError
+from facesweep.tasks import Task, get_task
+
+SCHEDULES = ("cosine", "plateau", "constant")
+CLASS_WEIGHTINGS = ("none", "balanced")
+
+
+def parse_dense(value: Any) -> tuple[int, ...]:
+    """Accept ``(256, 512)``, ``[256]``, ``"256,512"``, ``"256-512"``, ``"none"``/``""`` (no hidden layer)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("", "none", "0"):
+            return ()
+        try:
+            return tuple(int(part) for part in text.replace("-", ",").split(",") if part.strip())
+        except ValueError:
+            raise ConfigError(f"dense must be comma-separated integers like '256,512', got {value!r}") from None
+    if isinstance(value, int):
+        return (value,) if value > 0 else ()
+    return tuple(int(v) for v in value)
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- task / input ---
+    task: str = "emotion"  # "emotion" | "gender": picks classes and default input size
+    image_size: int = 48  # pixels a side of the network input
+    channels: int = 1  # 1 = grayscale, 3 = RGB
+    num_classes: int = 7  # output units
+    # --- architecture ---
+    depth: int = 3  # conv blocks; each halves H and W with a 2x2 max-pool
+    width: int = 32  # output channels of the first block
+    growth: float = 2.0  # channel multiplier from one block to the next
+    max_width: int = 512  # cap on channels per block
+    convs_per_block: int = 1  # 3x3 convs (each + batch norm + ReLU) before the pool
+    dense: tuple[int, ...] = (128,)  # hidden units of the dense head, in order; () = global-pool -> logits
+    conv_dropout: float = 0.1  # dropout after each block's pool
+    dropout: float = 0.3  # dropout before each dense layer
+    # --- training ---
+    epochs: int = 10  # full passes over the training split
+    batch_size: int = 64  # images per step; the last partial batch is dropped
+    learning_rate: float = 1e-3  # peak AdamW learning rate
+    weight_decay: float = 1e-4  # AdamW decoupled weight decay
+    schedule: str = "cosine"  # "cosine" (one warm-up epoch, then cosine to 0) | "plateau" | "constant"
+    augment: bool = True  # on-device flip / shift / scale / rotation / brightness / contrast
+    patience: int = 0  # early-stopping patience in epochs on the monitored metric; 0 = off
+    class_weighting: str = "none"  # "none" | "balanced" (inverse class frequency in the loss)
+    label_smoothing: float = 0.0  # softmax cross-entropy label smoothing
+    seed: int = 0  # parameter init, dropout, augmentation and shuffling
+    extra: dict = field(default_factory=dict, compare=False, hash=False)  # free-form notes, not used by training
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dense", parse_dense(self.dense))
+
+    # -- derived -------------------------------------------------------------------------------------
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (self.image_size, self.image_size, self.channels)
+
+    def block_widths(self) -> tuple[int, ...]:
+        return tuple(min(self.max_width, int(round(self.width * self.growth**i))) for i in range(self.depth))
+
+    # -- (de)serialisation ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["dense"] = list(self.dense)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"unknown config field(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    # -- validation ----------------------------------------------------------------------------------
+    def validate(self) -> Config:
+        """Check every field once, before anything compiles; return self for chaining."""
+        max_depth = max_depth_for(self.image_size)
+        if not 1 <= self.depth <= max_depth:
+            raise ConfigError(
+                f"depth must be 1..{max_depth} for {self.image_size}x{self.image_size} input "
+                f"(each block halves it), got depth={self.depth}"
+            )
+        checks = [
+            (self.channels in (1, 3), f"channels must be 1 or 3, got channels={self.channels}"),
+            (self.num_classes >= 2, f"num_classes must be >= 2, got num_classes={self.num_classes}"),
+            (1 <= self.width <= 1024, f"width must be 1..1024, got width={self.width}"),
+            (self.growth >= 1.0, f"growth must be >= 1, got growth={self.growth}"),
+            (1 <= self.convs_per_block <= 4, f"convs_per_block must be 1..4, got {self.convs_per_block}"),
+            (all(u > 0 for u in self.dense), f"dense units must be positive, got dense={self.dense}"),
+            (0 <= self.conv_dropout < 1, f"conv_dropout must be in [0, 1), got {self.conv_dropout}"),
+            (0 <= self.dropout < 1, f"dropout must be in [0, 1), got {self.dropout}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got epochs={self.epochs}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got batch_size={self.batch_size}"),
+            (0 < self.learning_rate < 1, f"learning_rate must be in (0, 1), got {self.learning_rate}"),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"),
+            (self.patience >= 0, f"patience must be >= 0, got patience={self.patience}"),
+            (
+                self.class_weighting in CLASS_WEIGHTINGS,
+                f"class_weighting must be one of {', '.join(CLASS_WEIGHTINGS)}, got {self.class_weighting!r}",
+            ),
+            (0 <= self.label_smoothing < 1, f"label_smoothing must be in [0, 1), got {self.label_smoothing}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        return self
+
+
+def max_depth_for(image_size: int) -> int:
+    """Blocks that fit: each halves the side, and the last feature map must stay >= 1 pixel."""
+    depth = 0
+    while image_size >= 2:
+        image_size //= 2
+        depth += 1
+    return depth
+
+
+def config_for_task(task: Task | str, **overrides: Any) -> Config:
+    """A default config whose input matches ``task`` (a preset name or a ``Task``)."""
+    task = get_task(task) if isinstance(task, str) else task
+    base = dict(task=task.name, image_size=task.image_size, channels=task.channels, num_classes=len(task.classes))
+    if task.name == "gender":
+        base.update(depth=4)
+    base.update(overrides)
+    return Config(**base)
+
+
+def tiny(task: str = "emotion", **overrides: Any) -> Config:
+    """A seconds-to-train config for tests: 2 small blocks, 1 epoch."""
+    base = dict(depth=2, width=8, dense=(16,), epochs=1, batch_size=32, augment=False, conv_dropout=0.0, dropout=0.0)
+    base.update(overrides)
+    return config_for_task(task, **base)
