@@ -8,6 +8,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+PREPROCESS_VERSION = 1  # part of every cache key: bump when this conversion changes
+
 
 def to_model_input(image: np.ndarray, image_size: int, channels: int) -> np.ndarray:
     """Convert one OpenCV image (gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA) to ``uint8 (S, S, C)``."""

@@ -1,0 +1,131 @@
+"""``load_dataset``: one entry point for every source (synthetic, image folders, FER-2013 CSV), cached.
+
+    from facesweep.io import load_dataset
+    data = load_dataset("emotion", "~/fer2013")        # folders: train/ + val/ (or validation/, test/)
+    data = load_dataset("gender", "~/gender", seed=1)  # ROOT/<class>/*: seeded stratified train/val split
+    data = load_dataset("emotion")                     # the embedded synthetic faces
+
+The split policy is in ``facesweep.io.raw``; the cache in ``facesweep.io.cache``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from facesweep.errors import DataError
+from facesweep.io import cache as cache_mod
+from facesweep.io.csvfile import load_csv
+from facesweep.io.dataset import Dataset
+from facesweep.io.folders import load_folder, scan_folder
+from facesweep.io.preprocess import PREPROCESS_VERSION
+from facesweep.io.raw import RawData, to_dataset
+from facesweep.io.split import check_val_fraction
+from facesweep.io.synthetic import DIFFICULTY, GENERATOR_VERSION, source_name, synthetic_raw
+from facesweep.tasks import Task, get_task
+
+SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED = 7000, 1500, 0  # the embedded default set
+
+
+def resolve_task(task: Task | str, image_size: int | None = None, channels: int | None = None) -> Task:
+    """A preset name or ``Task``, with size and channels optionally overridden."""
+    if isinstance(task, str):
+        return get_task(task, image_size, channels)
+    base = get_task(task.name, image_size, channels) if task.name in ("emotion", "gender") else task
+    return replace(task, image_size=base.image_size if image_size else task.image_size,
+                   channels=base.channels if channels else task.channels)  # fmt: skip
+
+
+@contextmanager
+def _progress(enabled: bool, total: int | None, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A transient rich progress bar on stderr while decoding; yields its ``advance(n)`` or ``None``."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        handle = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(handle, n)
+
+
+def _cached(
+    use_cache: bool, kind: str, ident: list, fingerprint: object, build: Callable[[], RawData]
+) -> tuple[RawData, str]:
+    """``build()`` unless a valid cache entry exists; returns the data and "hit", "miss" or "off"."""
+    if not use_cache:
+        return build(), "off"
+    path = cache_mod.entry_path(kind, ident)
+    key = cache_mod.digest(fingerprint)
+    entry = cache_mod.load_entry(path, key)
+    if entry is not None:
+        return RawData.from_cache(*entry), "hit"
+    raw = build()
+    cache_mod.save_entry(path, key, raw.to_arrays(), raw.to_extra())
+    return raw, "miss"
+
+
+def load_dataset(
+    task: Task | str,
+    data: str | Path | None = None,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    image_size: int | None = None,
+    channels: int | None = None,
+    cache: bool = True,
+    whole: bool = False,
+    progress: bool = False,
+) -> Dataset:
+    """Load ``data`` (``None`` = synthetic faces, a folder, or a FER-2013 CSV) prepared for ``task``.
+
+    ``val_fraction`` and ``seed`` drive the stratified split made when the source has no val split;
+    ``whole=True`` makes no split (an unsplit source becomes one split named "test"). ``progress`` shows a
+    progress bar on stderr while decoding a cold load. Raises ``DataError`` for a source it cannot use.
+    """
+    task = resolve_task(task, image_size, channels)
+    check_val_fraction(val_fraction)
+    prep = [task.name, list(task.classes), task.image_size, task.channels, PREPROCESS_VERSION]
+    if data is None:
+        ident = ["synthetic", *prep, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, GENERATOR_VERSION]
+
+        def build_synthetic() -> RawData:
+            with _progress(progress, None, "drawing synthetic faces"):
+                return synthetic_raw(task, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY)
+
+        raw, hit = _cached(cache, "synthetic", ident, ident, build_synthetic)
+        source, where = source_name(SYNTHETIC_SEED, DIFFICULTY), "synthetic"
+    else:
+        path = Path(data).expanduser()
+        if not path.exists():
+            raise DataError(f"{path}: no such file or folder")
+        where = str(path)
+        if path.is_dir():
+            scan = scan_folder(path, task)
+
+            def build_folder() -> RawData:
+                with _progress(progress, len(scan.files), f"decoding {len(scan.files):,} images") as advance:
+                    return load_folder(scan, task, advance)
+
+            ident = ["folders", str(path.resolve()), *prep]
+            raw, hit = _cached(cache, "folders", ident, scan.fingerprint(), build_folder)
+            source = f"folders {path}"
+        elif path.suffix.lower() == ".csv":
+            stat = path.stat()
+
+            def build_csv() -> RawData:
+                with _progress(progress, None, f"parsing {path.name}") as advance:
+                    return load_csv(path, task, advance)
+
+            ident = ["csv", str(path.resolve()), *prep]
+            raw, hit = _cached(cache, "csv", ident, [stat.st_size, stat.st_mtime_ns], build_csv)
+            source = f"csv {path}"
+        else:
+            raise DataError(f"{path}: not a folder of class folders or a .csv file")
+    dataset = to_dataset(raw, task, source, val_fraction=val_fraction, seed=seed, whole=whole, where=where)
+    dataset.info["cache"] = hit
+    return dataset
