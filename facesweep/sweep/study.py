@@ -1,0 +1,574 @@
+"""The sweep: an Optuna study over ``Config`` fields, driven with ask/tell so every trial ends in a known state.
+
+    summary = run_study(StudyOptions(task="emotion", trials=30))
+
+- Data is loaded once per study; ``Objective`` samples a config, trains it through the engine's ``on_epoch`` hook
+  (which records the curve, reports each epoch and prunes) and stores the user attributes of ARCHITECTURE.md on
+  every trial, complete, pruned or failed.
+- ``--trials N`` means N *complete* trials in storage, across every worker: a worker starts a trial only while
+  complete + running < N, so two processes on one PostgreSQL study end with exactly N (a dead worker's trial is
+  failed through the heartbeat and replaced).
+- Ctrl-C: the running trial is told FAIL (attributes kept), then KeyboardInterrupt propagates (the CLI exits 130).
+  ``TrainingDiverged`` (and any other ``FacesweepError``) fails that trial alone and the study goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from facesweep import __version__
+from facesweep.errors import FacesweepError, UsageError
+from facesweep.io.dataset import Dataset
+from facesweep.model.config import Config, config_for_task
+from facesweep.sweep import artifacts
+from facesweep.sweep.progress import Reporter, StateReporter, SweepState
+from facesweep.sweep.space import SearchSpace, default_space, suggest_config
+from facesweep.sweep.storage import DEFAULT_HEARTBEAT, Heartbeat, default_storage_url, fail_stale, open_storage, redact
+
+METRICS = ("val_accuracy", "val_macro_f1")
+PRUNERS = ("hyperband", "median", "none")
+CURVE_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "epoch_seconds")
+POLL_SECONDS = 1.0  # how often an idle worker re-reads storage while others finish the last trials
+
+TrainFn = Callable[..., Any]  # train_and_evaluate's signature: (config, data, *, on_epoch, on_step) -> TrainResult
+SaveFn = Callable[..., Any]  # save_model's signature: (path, model, history, extra) -> Path
+
+
+@dataclass(frozen=True)
+class StudyOptions:
+    task: str = "emotion"  # "emotion" | "gender"
+    data: str | None = None  # dataset path; None = the embedded synthetic set
+    trials: int = 30  # complete trials wanted in storage, in total
+    timeout: float | None = None  # seconds after which this worker starts no new trial
+    storage: str | None = None  # Optuna storage URL; None = sqlite:///<workdir>/facesweep.db
+    study_name: str | None = None  # None = "<task>-<data name>", e.g. emotion-synthetic
+    metric: str = "val_accuracy"  # "val_accuracy" | "val_macro_f1"; maximized
+    pruner: str = "hyperband"  # "hyperband" | "median" | "none"
+    space: SearchSpace | None = None  # None = default_space(task, data size)
+    seed: int = 0  # sampler seed (per trial: seed and trial number) and Config.seed
+    workdir: Path = Path(".")  # holds facesweep.db and runs/<study>/
+    keep: int = 5  # models kept on disk (top-k by metric)
+    jobs: int = 1  # trials at once in this process (threads); pays on a GPU, not a CPU
+    heartbeat: int = DEFAULT_HEARTBEAT  # seconds between heartbeats; a trial is stale after 3 missed
+    synthetic_size: tuple[int, int] | None = None  # (n_train, n_val) of the synthetic set; None = the default
+
+    def resolved_storage(self) -> str:
+        return self.storage or default_storage_url(self.workdir)
+
+    def resolved_name(self) -> str:
+        return self.study_name or default_study_name(self.task, self.data)
+
+
+@dataclass
+class StudySummary:
+    study_name: str
+    storage: str  # redacted
+    task: str
+    metric: str
+    target: int
+    complete: int
+    pruned: int
+    failed: int
+    run_complete: int  # finished by this worker in this run
+    run_pruned: int
+    run_failed: int
+    best: dict | None  # number, value, params, artifact
+    best_dir: str | None  # runs/<study>/best when it exists
+    wall_seconds: float
+    data_seconds: float  # loading the data, once
+    train_seconds: float  # inside train calls (compile + epochs) of this worker's trials
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def overhead_seconds(self) -> float:
+        """Sweep overhead: storage, sampling, reporting, artifacts (wall minus data loading and training)."""
+        return max(0.0, self.wall_seconds - self.data_seconds - self.train_seconds)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["overhead_seconds"] = round(self.overhead_seconds, 3)
+        out["overhead_fraction"] = round(self.overhead_seconds / self.wall_seconds, 4) if self.wall_seconds else 0.0
+        for key in ("wall_seconds", "data_seconds", "train_seconds"):
+            out[key] = round(out[key], 3)
+        return out
+
+
+def default_study_name(task: str, data: str | None) -> str:
+    """``emotion-synthetic``, ``emotion-fer2013`` (from ``../shared/data/fer2013`` or ``fer2013.csv``)."""
+    if data is None:
+        return f"{task}-synthetic"
+    path = Path(data)
+    name = path.stem if path.suffix.lower() == ".csv" else path.resolve().name
+    return f"{task}-" + (re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-") or "data")
+
+
+def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
+    """Hyperband over epochs (``max_resource`` = the most epochs in the space, never "auto"), median, or none."""
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(1, max_epochs), reduction_factor=3)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise UsageError(f"unknown pruner {name!r}; choose one of: {', '.join(PRUNERS)}")
+
+
+class TrialSeededTPE(optuna.samplers.TPESampler):
+    """TPE whose randomness is reseeded from (seed, trial number) before each trial.
+
+    Trial numbers are unique across workers, so two processes started together do not draw the same start-up
+    configurations, and a resumed study draws what an uninterrupted one would have.
+    """
+
+    def __init__(self, seed: int, n_startup_trials: int = 8) -> None:
+        super().__init__(seed=seed, n_startup_trials=n_startup_trials)
+        self._base_seed = seed
+
+    def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        seed = int(np.random.SeedSequence([self._base_seed, trial.number]).generate_state(1)[0])
+        try:  # private in Optuna 5.0; without it the sampler stays seeded once, which is still deterministic
+            self._rng.rng.seed(seed)
+            self._random_sampler._rng.rng.seed(seed)
+        except AttributeError:
+            pass
+        super().before_trial(study, trial)
+
+
+# -- the objective --------------------------------------------------------------------------------------------
+
+
+class StopRequested(Exception):
+    """Raised inside a training hook when the sweep is stopping (Ctrl-C in another thread)."""
+
+
+@dataclass
+class TrialOutcome:
+    value: float
+    config: Config
+    result: Any  # the engine's TrainResult
+
+
+class Objective:
+    """Sample a config, train it, report every epoch, keep user attributes current. Works with ``FixedTrial``."""
+
+    def __init__(
+        self,
+        data: Dataset,
+        base: Config,
+        space: SearchSpace,
+        metric: str = "val_accuracy",
+        *,
+        train_fn: TrainFn | None = None,
+        reporter: Reporter | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        if train_fn is None:
+            from facesweep.model.train import train_and_evaluate as train_fn
+        self.data, self.base, self.space, self.metric = data, base, space, metric
+        self.train_fn = train_fn
+        self.reporter = reporter
+        self.stop = stop or threading.Event()
+        self.train_seconds = 0.0  # wall seconds inside train_fn, all trials (threads add under the lock)
+        self._lock = threading.Lock()
+
+    def __call__(self, trial: optuna.trial.BaseTrial) -> float:
+        return self.run(trial).value
+
+    def run(self, trial: optuna.trial.BaseTrial) -> TrialOutcome:
+        from facesweep.model.cnn import count_params
+
+        config = suggest_config(trial, self.base, self.space)
+        number = getattr(trial, "number", 0)
+        curve: dict[str, list[float]] = {key: [] for key in CURVE_KEYS}
+        trial.set_user_attr("config", config.to_dict())
+        trial.set_user_attr("param_count", int(count_params(config)))
+        trial.set_user_attr("curve", curve)
+        if self.reporter is not None:
+            self.reporter.trial_started(number, dict(trial.params), config.epochs)
+        start = time.perf_counter()
+        first_epoch_at: list[float] = []
+
+        def on_epoch(epoch: int, metrics: dict) -> None:
+            if not first_epoch_at:
+                first_epoch_at.append(time.perf_counter())
+            for key in CURVE_KEYS:
+                curve[key].append(float(metrics[key]))
+            trial.set_user_attr("curve", curve)  # as epochs go: pruned/failed/interrupted trials keep theirs
+            value = float(metrics[self.metric])
+            if self.reporter is not None:
+                self.reporter.epoch_done(number, epoch, value)
+            if self.stop.is_set():
+                raise StopRequested("sweep stopping")
+            if math.isfinite(value):
+                trial.report(value, epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at epoch {epoch}: {self.metric}={value:.4f}")
+
+        def on_step(epoch: int, step: int, steps: int, metrics: dict) -> None:
+            if self.stop.is_set():
+                raise StopRequested("sweep stopping")
+
+        result = None
+        try:
+            result = self.train_fn(config, self.data, on_epoch=on_epoch, on_step=on_step)
+        finally:
+            elapsed = time.perf_counter() - start
+            with self._lock:
+                self.train_seconds += elapsed
+            if result is not None:
+                compile_seconds, train_seconds = float(result.compile_seconds), float(result.train_seconds)
+                best_epoch, stopped_early = int(result.best_epoch), bool(result.stopped_early)
+            else:  # pruned, failed or interrupted: the engine returned nothing, so estimate from the clock
+                epoch_seconds = curve["epoch_seconds"]
+                first = (first_epoch_at[0] - start) if first_epoch_at else elapsed
+                compile_seconds = max(0.0, first - (epoch_seconds[0] if epoch_seconds else 0.0))
+                train_seconds = float(sum(epoch_seconds))
+                scores = curve[self.metric]
+                best_epoch = int(np.argmax(scores)) + 1 if scores else 0
+                stopped_early = False
+            trial.set_user_attr("compile_seconds", round(compile_seconds, 4))
+            trial.set_user_attr("train_seconds", round(train_seconds, 4))
+            trial.set_user_attr("best_epoch", best_epoch)
+            trial.set_user_attr("stopped_early", stopped_early)
+        return TrialOutcome(trial_value(result, config, self.metric), config, result)
+
+
+def trial_value(result: Any, config: Config, metric: str) -> float:
+    """The metric of the weights the engine returned: the best epoch when it restores best, else the last."""
+    history = result.history
+    if not history:
+        raise FacesweepError("training returned no epochs")
+    restored = (config.patience > 0 or result.interrupted) and result.best_epoch > 0
+    return float(history[result.best_epoch - 1][metric] if restored else history[-1][metric])
+
+
+# -- the study loop -------------------------------------------------------------------------------------------
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.complete = self.pruned = self.failed = 0
+
+    def add(self, state: TrialState) -> None:
+        with self.lock:
+            if state == TrialState.COMPLETE:
+                self.complete += 1
+            elif state == TrialState.PRUNED:
+                self.pruned += 1
+            else:
+                self.failed += 1
+
+
+def load_study_data(options: StudyOptions) -> Dataset:
+    """The dataset, loaded once for the whole study."""
+    if options.data is None and options.synthetic_size is not None:
+        from facesweep.io.synthetic import synthetic_dataset
+
+        n_train, n_val = options.synthetic_size
+        return synthetic_dataset(options.task, n_train=n_train, n_val=n_val, seed=0)
+    from facesweep.io import load_dataset
+
+    return load_dataset(options.task, options.data)
+
+
+def run_study(
+    options: StudyOptions,
+    *,
+    train_fn: TrainFn | None = None,
+    save_fn: SaveFn | None = None,
+    reporter: Reporter | None = None,
+    notify: Callable[[str], None] | None = None,
+    data: Dataset | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> StudySummary:
+    """Create or resume the study and run trials until ``options.trials`` are complete in storage (or timeout)."""
+    started = clock()
+    messages: list[str] = []
+
+    def say(message: str) -> None:
+        messages.append(message)
+        if notify is not None:
+            notify(message)
+
+    _check_options(options)
+    if save_fn is None:
+        from facesweep.model.artifacts import save_model as save_fn
+    url, name = options.resolved_storage(), options.resolved_name()
+    workdir = Path(options.workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    storage = open_storage(url, heartbeat=options.heartbeat)  # fail fast, before loading data
+
+    data_start = clock()
+    dataset = data if data is not None else load_study_data(options)
+    data_seconds = clock() - data_start
+    base = config_for_task(dataset.task, seed=options.seed, monitor=options.metric)
+    space = default_space(options.task, len(dataset.train), synthetic=options.data is None)
+    if options.space is not None:  # a space file names only what it changes
+        space = space.merged(options.space)
+    for param in space.params:  # defaults are checked too: a bad default must not surface mid-sweep
+        for value in param.extremes():
+            dataclasses.replace(base, **{param.name: value}).validate()
+
+    def new_study() -> optuna.Study:
+        return optuna.create_study(
+            storage=storage,
+            study_name=name,
+            direction="maximize",
+            load_if_exists=True,
+            sampler=TrialSeededTPE(options.seed),
+            pruner=make_pruner(options.pruner, space.max_epochs(base)),
+        )
+
+    try:
+        study = new_study()
+    except FacesweepError:
+        raise
+    except Exception as exc:
+        from facesweep.errors import StorageError
+
+        raise StorageError(f"cannot create study {name!r} in {redact(url)}: {exc}") from None
+    _claim_study(study, options, dataset, space)
+    fail_stale(study)
+    before = study.get_trials(deepcopy=False)
+    complete_before = sum(1 for t in before if t.state == TrialState.COMPLETE)
+    if before:
+        say(f"resuming study {name}: {complete_before} of {options.trials} trials complete ({redact(url)})")
+    else:
+        say(f"new study {name} in {redact(url)}")
+    if options.jobs > 1:
+        import jax
+
+        if jax.default_backend() == "cpu":
+            say(f"--jobs {options.jobs} on a CPU: one trial at a time (--jobs 1) uses both cores best")
+
+    reporter = reporter or StateReporter()
+    state = SweepState(name, options.metric, options.trials, complete_before=complete_before)
+    best_before = artifacts.best_kept(before)
+    state.observe_best(best_before.number if best_before else None, best_before.value if best_before else None)
+    stop = threading.Event()
+    objective = Objective(dataset, base, space, options.metric, train_fn=train_fn, reporter=reporter, stop=stop)
+    counts = _Counts()
+    folder = artifacts.study_dir(workdir, name)
+    deadline = None if options.timeout is None else time.monotonic() + options.timeout
+
+    def worker(study: optuna.Study) -> None:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            trial = _next_trial(study, options.trials, stop, deadline)
+            if trial is None:
+                return
+            counts.add(_run_trial(study, trial, objective, reporter, save_fn, folder, options, state))
+
+    reporter.start(state)
+    try:
+        if options.jobs <= 1:
+            worker(study)
+        else:
+            _run_threads(worker, new_study, options.jobs, stop)
+    finally:
+        reporter.stop()
+
+    trials = study.get_trials(deepcopy=False)
+    best = artifacts.best_kept(trials)
+    by_state = {s: sum(1 for t in trials if t.state == s) for s in TrialState}
+    link = folder / "best"
+    return StudySummary(
+        study_name=name,
+        storage=redact(url),
+        task=options.task,
+        metric=options.metric,
+        target=options.trials,
+        complete=by_state[TrialState.COMPLETE],
+        pruned=by_state[TrialState.PRUNED],
+        failed=by_state[TrialState.FAIL],
+        run_complete=counts.complete,
+        run_pruned=counts.pruned,
+        run_failed=counts.failed,
+        best=None if best is None else {
+            "number": best.number, "value": best.value, "params": best.params,
+            "artifact": best.user_attrs.get("artifact"),
+        },
+        best_dir=str(link) if link.exists() else None,
+        wall_seconds=clock() - started,
+        data_seconds=data_seconds,
+        train_seconds=objective.train_seconds,
+        messages=messages,
+    )
+
+
+def _check_options(options: StudyOptions) -> None:
+    if options.trials < 1:
+        raise UsageError(f"--trials must be >= 1, got {options.trials}")
+    if options.metric not in METRICS:
+        raise UsageError(f"unknown metric {options.metric!r}; choose one of: {', '.join(METRICS)}")
+    if options.pruner not in PRUNERS:
+        raise UsageError(f"unknown pruner {options.pruner!r}; choose one of: {', '.join(PRUNERS)}")
+    if options.keep < 1:
+        raise UsageError(f"--keep must be >= 1 (the best model is always kept), got {options.keep}")
+    if options.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {options.jobs}")
+    if options.heartbeat < 1:
+        raise UsageError(f"--heartbeat must be >= 1 second, got {options.heartbeat}")
+    if options.timeout is not None and options.timeout <= 0:
+        raise UsageError(f"--timeout must be > 0 seconds, got {options.timeout}")
+
+
+def _claim_study(study: optuna.Study, options: StudyOptions, dataset: Dataset, space: SearchSpace) -> None:
+    """Write the study attributes of a new study; refuse to mix tasks or metrics in an existing one."""
+    attrs = study.user_attrs
+    for key, value in (("task", options.task), ("metric", options.metric)):
+        if key in attrs and attrs[key] != value:
+            raise UsageError(
+                f"study {study.study_name!r} was made with {key} {attrs[key]!r}, not {value!r}; "
+                f"pick another --study-name"
+            )
+    if "task" not in attrs:
+        study.set_user_attr("task", options.task)
+        study.set_user_attr("metric", options.metric)
+        study.set_user_attr("data", options.data)
+        study.set_user_attr("data_source", dataset.source)
+        study.set_user_attr("facesweep_version", __version__)
+        study.set_user_attr("space", space.to_dict())
+
+
+def _next_trial(
+    study: optuna.Study, target: int, stop: threading.Event, deadline: float | None
+) -> optuna.Trial | None:
+    """Ask for a trial only while complete + running < target; wait while others may finish the last ones."""
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        fail_stale(study)
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+        complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
+        if complete >= target:
+            return None
+        if len(trials) >= target:  # enough running elsewhere; one may still fail or be pruned
+            stop.wait(POLL_SECONDS)
+            continue
+        with warnings.catch_warnings():  # we beat ourselves (Heartbeat); Optuna only knows optimize() does
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask()
+        # Two workers can pass the check together; the later trial number gives way.
+        ahead = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+        if sum(1 for t in ahead if t.number < trial.number) >= target:
+            trial.set_user_attr("curve", {key: [] for key in CURVE_KEYS})
+            trial.set_user_attr("error", "surplus: another worker started the last trial first")
+            study.tell(trial, state=TrialState.FAIL)
+            continue
+        return trial
+    return None
+
+
+def _run_trial(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    objective: Objective,
+    reporter: Reporter,
+    save_fn: SaveFn,
+    folder: Path,
+    options: StudyOptions,
+    state: SweepState,
+) -> TrialState:
+    """Run one asked trial to a final state; Ctrl-C tells FAIL and re-raises."""
+    with Heartbeat(study._storage, trial._trial_id):
+        try:
+            outcome = objective.run(trial)
+        except optuna.TrialPruned as exc:
+            study.tell(trial, state=TrialState.PRUNED)
+            reporter.trial_finished(trial.number, "PRUNED", None, str(exc).split(":")[0])
+            return TrialState.PRUNED
+        except FacesweepError as exc:  # TrainingDiverged, a bad config: this trial fails, the study goes on
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}")
+            study.tell(trial, state=TrialState.FAIL)
+            reporter.trial_finished(trial.number, "FAIL", None, type(exc).__name__)
+            return TrialState.FAIL
+        except (KeyboardInterrupt, StopRequested) as exc:
+            _fail_quietly(study, trial, "interrupted")
+            reporter.trial_finished(trial.number, "FAIL", None, "interrupted")
+            if isinstance(exc, StopRequested):
+                return TrialState.FAIL
+            raise
+        except BaseException as exc:  # a bug: record it on the trial, then let it surface
+            _fail_quietly(study, trial, f"{type(exc).__name__}: {exc}")
+            reporter.trial_finished(trial.number, "FAIL", None, type(exc).__name__)
+            raise
+        try:
+            value = outcome.value
+            if not math.isfinite(value):
+                raise FacesweepError(f"{options.metric} is {value}")
+            finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if artifacts.worth_saving(value, finished, options.keep):
+                path = artifacts.trial_dir(options.workdir, study.study_name, trial.number)
+                extra = {"study": study.study_name, "trial": trial.number, "metric": options.metric, "value": value}
+                save_fn(path, outcome.result.model, outcome.result.history, extra)
+                trial.set_user_attr("artifact", str(path))
+            study.tell(trial, value)
+        except FacesweepError as exc:  # a non-finite value, a model that could not be written
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}")
+            study.tell(trial, state=TrialState.FAIL)
+            reporter.trial_finished(trial.number, "FAIL", None, type(exc).__name__)
+            return TrialState.FAIL
+        except BaseException:
+            _fail_quietly(study, trial, "interrupted while saving")
+            raise
+    reporter.trial_finished(trial.number, "COMPLETE", value)
+    with artifacts.locked(folder):
+        trials = study.get_trials(deepcopy=False)
+        artifacts.retain_top_k(folder, trials, options.keep)
+        artifacts.update_best(folder, artifacts.best_kept(trials), options.metric)
+    with state.lock:
+        state.complete_elsewhere = max(
+            0, sum(1 for t in trials if t.state == TrialState.COMPLETE) - state.complete_before
+            - sum(1 for r in state.rows.values() if r.state == "COMPLETE")
+        )
+    return TrialState.COMPLETE
+
+
+def _fail_quietly(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    """Tell FAIL, keeping the curve; never mask the exception that got us here."""
+    try:
+        trial.set_user_attr("error", reason)
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+    except Exception as exc:  # storage gone: the heartbeat will fail the trial later
+        warnings.warn(f"could not mark trial {trial.number} failed: {exc}", stacklevel=2)
+
+
+def _run_threads(
+    worker: Callable[[optuna.Study], None], new_study: Callable[[], optuna.Study], jobs: int, stop: threading.Event
+) -> None:
+    """``jobs`` workers in threads, each with its own Study (own sampler); Ctrl-C stops them at the next step."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            worker(new_study())
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=guarded, name=f"trial-worker-{i}", daemon=True) for i in range(jobs)]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=0.2)
+    except KeyboardInterrupt:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
