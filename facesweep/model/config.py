@@ -15,6 +15,7 @@ from facesweep.tasks import Task, get_task
 
 SCHEDULES = ("cosine", "plateau", "constant")
 CLASS_WEIGHTINGS = ("none", "balanced")
+MONITORS = ("val_accuracy", "val_macro_f1", "val_loss")
 
 
 def parse_dense(value: Any) -> tuple[int, ...]:
@@ -56,6 +57,7 @@ class Config:
     schedule: str = "cosine"  # "cosine" (one warm-up epoch, then cosine to 0) | "plateau" | "constant"
     augment: bool = True  # on-device flip / shift / scale / rotation / brightness / contrast
     patience: int = 0  # early-stopping patience in epochs on the monitored metric; 0 = off
+    monitor: str = "val_accuracy"  # metric for early stopping / best epoch: val_accuracy | val_macro_f1 | val_loss
     class_weighting: str = "none"  # "none" | "balanced" (inverse class frequency in the loss)
     label_smoothing: float = 0.0  # softmax cross-entropy label smoothing
     seed: int = 0  # parameter init, dropout, augmentation and shuffling
@@ -110,6 +112,7 @@ class Config:
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"),
             (self.patience >= 0, f"patience must be >= 0, got patience={self.patience}"),
+            (self.monitor in MONITORS, f"monitor must be one of {', '.join(MONITORS)}, got {self.monitor!r}"),
             (
                 self.class_weighting in CLASS_WEIGHTINGS,
                 f"class_weighting must be one of {', '.join(CLASS_WEIGHTINGS)}, got {self.class_weighting!r}",

@@ -1,0 +1,252 @@
+"""Trained models on disk and in memory: ``TrainedModel``, ``save_model``, ``load_model``.
+
+An artifact is a directory:
+- ``params.msgpack`` -- ``{"params", "batch_stats"}`` via ``flax.serialization.msgpack_serialize`` (never pickle);
+  float32, or float16 with ``save_model(..., dtype="float16")`` (half the size; restored to float32 on load).
+- ``config.json`` -- the full ``Config``, class names, task, preprocessing, library versions, ``extra``.
+- ``metrics.json`` -- the training history (one dict per epoch) or ``[]``.
+
+It is written to a temporary sibling directory and renamed into place, so a reader never sees half an artifact
+and an existing one is replaced only once the new one is complete.
+
+    model = load_model("runs/train/emotion-20250101-120000")   # or "pretrained:emotion"
+    probs = model.predict(images_uint8)                          # (N, K) float32, rows sum to 1
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import serialization
+
+from facesweep import __version__
+from facesweep.errors import CheckpointError, ConfigError
+from facesweep.model.cnn import CNN, init_variables, model_for
+from facesweep.model.config import Config
+
+FORMAT_VERSION = 1
+PARAMS_FILE = "params.msgpack"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+PRETRAINED_NAMES = ("emotion", "gender")
+MAX_BUCKET = 256  # largest padded batch; bigger inputs run in chunks of this size
+SAVE_DTYPES = ("float32", "float16")
+
+
+@partial(jax.jit, static_argnums=(0, 3))
+def _predict_probs(model: CNN, variables: dict, images: jax.Array, tta: bool) -> jax.Array:
+    """Softmax probabilities in inference mode; with ``tta`` averaged with the horizontally flipped images."""
+    probs = jax.nn.softmax(model.apply(variables, images, train=False), axis=-1)
+    if tta:
+        flipped = model.apply(variables, images[:, :, ::-1, :], train=False)
+        probs = 0.5 * (probs + jax.nn.softmax(flipped, axis=-1))
+    return probs
+
+
+def _bucket(n: int) -> int:
+    """Smallest power of two >= n, capped at MAX_BUCKET, so only ~9 batch shapes are ever compiled."""
+    return min(MAX_BUCKET, 1 << max(0, math.ceil(math.log2(max(n, 1)))))
+
+
+@dataclass
+class TrainedModel:
+    config: Config  # the full config it was trained with
+    classes: tuple[str, ...]  # output i means classes[i]
+    variables: Any  # {"params": ..., "batch_stats": ...}; moved to the device once, in float32
+    module: CNN = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.classes = tuple(self.classes)
+        self.module = model_for(self.config)
+        self.variables = jax.device_put(
+            jax.tree.map(lambda a: jnp.asarray(a, jnp.float32) if _is_float(a) else jnp.asarray(a), self.variables)
+        )
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.config.input_shape
+
+    def predict(self, images: np.ndarray, *, tta: bool = False) -> np.ndarray:
+        """Class probabilities ``float32 (N, K)`` for ``uint8 (N, H, W, C)`` images of the config's shape."""
+        images = np.asarray(images)
+        if images.ndim == 3 and images.shape == self.input_shape:
+            raise CheckpointError(
+                f"predict expects a batch (N, {', '.join(map(str, self.input_shape))}); got one image of shape "
+                f"{images.shape} -- pass images[None]"
+            )
+        if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
+            raise CheckpointError(
+                f"predict expects images of shape (N, {', '.join(map(str, self.input_shape))}), got {images.shape}"
+            )
+        if images.dtype != np.uint8:
+            raise CheckpointError(f"predict expects uint8 images (0..255), got {images.dtype}")
+        n = images.shape[0]
+        if n == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        outputs = []
+        for start in range(0, n, MAX_BUCKET):
+            chunk = images[start : start + MAX_BUCKET]
+            size = _bucket(len(chunk))
+            if len(chunk) < size:  # pad to the bucket so the call reuses a compiled shape; sliced off below
+                chunk = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), np.uint8)])
+            outputs.append(_predict_probs(self.module, self.variables, chunk, tta))
+        probs = np.asarray(jax.device_get(jnp.concatenate(outputs) if len(outputs) > 1 else outputs[0]))
+        return probs[:n]
+
+
+def _is_float(a: Any) -> bool:
+    return np.issubdtype(np.asarray(a).dtype, np.floating)
+
+
+# -- saving -------------------------------------------------------------------------------------------------
+def save_model(
+    path: str | Path,
+    model: TrainedModel,
+    history: list[dict] | None = None,
+    extra: dict | None = None,
+    *,
+    dtype: str = "float32",
+) -> Path:
+    """Write ``model`` as an artifact directory at ``path`` (replacing one already there); return the path."""
+    if dtype not in SAVE_DTYPES:
+        raise ConfigError(f"dtype must be one of {', '.join(SAVE_DTYPES)}, got {dtype!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    host = jax.device_get(model.variables)
+    host = jax.tree.map(lambda a: np.asarray(a, dtype) if _is_float(a) else np.asarray(a), host)
+    config = model.config
+    meta = {
+        "format": FORMAT_VERSION,
+        "config": config.to_dict(),
+        "classes": list(model.classes),
+        "task": config.task,
+        "preprocessing": {
+            "input": "uint8 (N, H, W, C)",
+            "image_size": config.image_size,
+            "channels": config.channels,
+            "color": "gray" if config.channels == 1 else "rgb",
+            "scale": "x / 255 inside the model",
+        },
+        "dtype": dtype,
+        "versions": {"facesweep": __version__, "jax": jax.__version__, "flax": flax.__version__},
+        "extra": extra or {},
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        (tmp / PARAMS_FILE).write_bytes(serialization.msgpack_serialize(host))
+        (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+        (tmp / METRICS_FILE).write_text(json.dumps(history or [], indent=2, default=_json_default) + "\n")
+        if path.exists():
+            # Move the old artifact aside first, so a failure leaves either the old or the new one in place.
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            os.replace(path, old / "artifact")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# -- loading ------------------------------------------------------------------------------------------------
+def resolve_ref(ref: str | Path) -> Path:
+    """A directory path, or ``pretrained:<name>`` -> the shipped ``facesweep/pretrained/<name>/``."""
+    text = str(ref)
+    if text.startswith("pretrained:"):
+        name = text.split(":", 1)[1]
+        if name not in PRETRAINED_NAMES:
+            raise CheckpointError(f"unknown pretrained model {name!r}; choose one of: {', '.join(PRETRAINED_NAMES)}")
+        path = PRETRAINED_DIR / name
+        if not (path / PARAMS_FILE).is_file():
+            raise CheckpointError(
+                f"pretrained model {name!r} is not shipped with this install (looked in {path}); "
+                f"train one with 'facesweep train --task {name}' and pass its directory"
+            )
+        return path
+    return Path(text).expanduser()
+
+
+def load_model(ref: str | Path) -> TrainedModel:
+    """Load an artifact directory or ``pretrained:emotion|gender``; ``CheckpointError`` if unusable."""
+    path = resolve_ref(ref)
+    if not path.is_dir():
+        raise CheckpointError(f"no model directory at {path}")
+    for name in (CONFIG_FILE, PARAMS_FILE):
+        if not (path / name).is_file():
+            raise CheckpointError(f"{path} is not a facesweep model: {name} is missing")
+    try:
+        meta = json.loads((path / CONFIG_FILE).read_text())
+        config = Config.from_dict(meta["config"]).validate()
+        classes = tuple(meta["classes"])
+    except (ValueError, KeyError, TypeError, ConfigError) as exc:
+        raise CheckpointError(f"{path / CONFIG_FILE} is unreadable or invalid: {exc}") from None
+    if len(classes) != config.num_classes:
+        raise CheckpointError(f"{path / CONFIG_FILE} lists {len(classes)} classes but num_classes={config.num_classes}")
+    try:
+        restored = serialization.msgpack_restore((path / PARAMS_FILE).read_bytes())
+    except Exception as exc:  # msgpack raises several unrelated types for truncated/corrupt data
+        raise CheckpointError(f"{path / PARAMS_FILE} is truncated or corrupt ({type(exc).__name__})") from None
+    expected = serialization.to_state_dict(
+        jax.eval_shape(lambda: init_variables(model_for(config), jax.random.key(0)))
+    )
+    _check_matches(expected, restored, path)
+    return TrainedModel(config=config, classes=classes, variables=restored)
+
+
+def _check_matches(expected: Any, restored: Any, path: Path) -> None:
+    """Same keys and shapes as the network the config describes, else one line naming the first difference."""
+    flat_expected = _flatten(expected)
+    flat_restored = _flatten(restored) if isinstance(restored, dict) else {}
+    missing = sorted(set(flat_expected) - set(flat_restored))
+    unexpected = sorted(set(flat_restored) - set(flat_expected))
+    if missing or unexpected:
+        detail = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
+        raise CheckpointError(
+            f"{path / PARAMS_FILE} does not match its config ({detail}; "
+            f"{len(missing)} missing, {len(unexpected)} unexpected arrays)"
+        )
+    for key, spec in flat_expected.items():
+        shape = tuple(np.shape(flat_restored[key]))
+        if shape != tuple(spec.shape):
+            raise CheckpointError(
+                f"{path / PARAMS_FILE} does not match its config: {key} has shape {shape}, expected {tuple(spec.shape)}"
+            )
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}/{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(_flatten(value, name))
+        else:
+            out[name] = value
+    return out
+
+
+__all__ = ["TrainedModel", "save_model", "load_model", "resolve_ref"]
