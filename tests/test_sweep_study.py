@@ -1,0 +1,281 @@
+"""The study loop with a fake train function: objective, pruning, resume, top-k, user attributes, faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from facesweep.cli import main
+from facesweep.errors import StorageError, TrainingDiverged, UsageError
+from facesweep.io.dataset import Dataset, Split
+from facesweep.model.config import config_for_task
+from facesweep.sweep import StudyOptions, best_model_dir, redact, run_study
+from facesweep.sweep.space import Param, SearchSpace, default_space
+from facesweep.sweep.storage import default_storage_url, open_storage
+from facesweep.sweep.study import CURVE_KEYS, Objective, make_pruner
+from facesweep.tasks import get_task
+
+BASE = config_for_task("emotion", monitor="val_accuracy")
+SPACE = SearchSpace(
+    (
+        Param("depth", "int", 1, 4),
+        Param("epochs", "int", 2, 4),
+        Param("learning_rate", "float", 1e-4, 1e-2, log=True),
+        Param("batch_size", "categorical", choices=(32, 64)),
+    )
+)
+ATTRS = {"curve", "param_count", "compile_seconds", "train_seconds", "config", "best_epoch", "stopped_early"}
+
+
+def tiny_data(task: str = "emotion") -> Dataset:
+    spec = get_task(task)
+    split = Split(np.zeros((14, *spec.shape), np.uint8), np.arange(14, dtype=np.int32) % len(spec.classes))
+    return Dataset(spec, spec.classes, {"train": split, "val": split}, "fake")
+
+
+@dataclass
+class FakeResult:
+    model: Any
+    history: list[dict]
+    compile_seconds: float = 0.5
+    train_seconds: float = 0.0
+    param_count: int = 0
+    best_epoch: int = 0
+    stopped_early: bool = False
+    interrupted: bool = False
+
+
+def accuracy(config: Any, epoch: int) -> float:
+    """Deeper is better, more epochs help: a curve the sampler can climb."""
+    return round(0.1 + 0.15 * config.depth * (1 - math.exp(-epoch / 2)), 6)
+
+
+def make_train(curve=accuracy, diverge_if=None, interrupt_at=None):  # noqa: ANN001, ANN201
+    calls: list[Any] = []
+
+    def train(config, data, *, on_epoch=None, on_step=None):  # noqa: ANN001, ANN202
+        calls.append(config)
+        history = []
+        for epoch in range(1, config.epochs + 1):
+            acc = curve(config, epoch)
+            record = {"epoch": epoch, "train_loss": 1 - acc, "train_accuracy": acc, "val_loss": 1 - acc,
+                      "val_accuracy": acc, "val_macro_f1": acc / 2, "epoch_seconds": 0.01, "learning_rate": 1e-3}
+            history.append(record)
+            if on_epoch is not None:
+                on_epoch(epoch, dict(record))
+            if diverge_if is not None and diverge_if(config) and epoch == 1:
+                raise TrainingDiverged("loss became nan in epoch 1")
+            if interrupt_at is not None and (len(calls), epoch) == interrupt_at:
+                raise KeyboardInterrupt
+        scores = [h["val_accuracy"] for h in history]
+        return FakeResult(model={"depth": config.depth}, history=history, train_seconds=0.01 * len(history),
+                          param_count=100 * config.depth, best_epoch=int(np.argmax(scores)) + 1)
+
+    train.calls = calls  # type: ignore[attr-defined]
+    return train
+
+
+def fake_save(path, model, history=None, extra=None):  # noqa: ANN001, ANN201
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.json").write_text(json.dumps({"model": model, "extra": extra}))
+    return path
+
+
+def options(tmp_path: Path, **overrides: Any) -> StudyOptions:
+    values = dict(trials=4, workdir=tmp_path, space=SPACE, pruner="none", heartbeat=5)
+    values.update(overrides)
+    return StudyOptions(**values)
+
+
+def study_of(tmp_path: Path, name: str = "emotion-synthetic") -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=default_storage_url(tmp_path))
+
+
+# -- the objective ------------------------------------------------------------------------------------------
+
+
+def test_objective_with_fixed_trial() -> None:
+    params = {"depth": 3, "epochs": 4, "learning_rate": 1e-3, "batch_size": 32}
+    trial = optuna.trial.FixedTrial(params)
+    value = Objective(tiny_data(), BASE, SPACE, train_fn=make_train())(trial)
+    config = dataclasses.replace(BASE, **params)
+    assert value == accuracy(config, 4)  # no patience: the last epoch's weights, the last epoch's metric
+    attrs = trial.user_attrs
+    assert ATTRS <= set(attrs)
+    assert attrs["config"] == config.to_dict()
+    assert attrs["curve"]["val_accuracy"] == [accuracy(config, e) for e in range(1, 5)]
+    assert set(attrs["curve"]) == set(CURVE_KEYS)
+    assert attrs["param_count"] > 0 and attrs["best_epoch"] == 4 and attrs["stopped_early"] is False
+
+
+def test_objective_uses_the_chosen_metric() -> None:
+    params = {"depth": 2, "epochs": 2, "learning_rate": 1e-3, "batch_size": 32}
+    value = Objective(tiny_data(), BASE, SPACE, "val_macro_f1", train_fn=make_train())(optuna.trial.FixedTrial(params))
+    assert value == accuracy(dataclasses.replace(BASE, **params), 2) / 2
+
+
+def test_bad_curve_is_pruned_at_the_right_epoch() -> None:
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.MedianPruner(1, n_warmup_steps=3))
+    space = SearchSpace((Param("depth", "fixed", value=3), Param("epochs", "fixed", value=6)))
+    Objective(tiny_data(), BASE, space, train_fn=make_train())(trial := study.ask())
+    study.tell(trial, 0.5)
+    bad = make_train(curve=lambda config, epoch: 0.01)
+    trial = study.ask()
+    with pytest.raises(optuna.TrialPruned, match="pruned at epoch 3"):
+        Objective(tiny_data(), BASE, space, train_fn=bad)(trial)
+    study.tell(trial, state=TrialState.PRUNED)
+    frozen = study.trials[-1]
+    assert frozen.state == TrialState.PRUNED
+    assert sorted(frozen.intermediate_values) == [1, 2, 3]
+    assert len(frozen.user_attrs["curve"]["val_accuracy"]) == 3  # kept although the engine returned nothing
+    assert frozen.user_attrs["train_seconds"] == pytest.approx(0.03)
+
+
+def test_hyperband_max_resource_is_the_largest_epochs() -> None:
+    pruner = make_pruner("hyperband", SPACE.max_epochs(BASE))
+    assert pruner._max_resource == 4
+    assert make_pruner("hyperband", default_space("emotion", 7000, synthetic=True).max_epochs(BASE))._max_resource == 12
+
+
+# -- run_study ----------------------------------------------------------------------------------------------
+
+
+def test_study_runs_resumes_and_says_so(tmp_path: Path) -> None:
+    train = make_train()
+    first = run_study(options(tmp_path, trials=3), train_fn=train, save_fn=fake_save, data=tiny_data())
+    assert (first.complete, first.run_complete) == (3, 3)
+    assert first.messages[0].startswith("new study emotion-synthetic in sqlite:///")
+    second = run_study(options(tmp_path, trials=5), train_fn=train, save_fn=fake_save, data=tiny_data())
+    assert second.messages[0].startswith("resuming study emotion-synthetic: 3 of 5 trials complete")
+    assert (second.complete, second.run_complete) == (5, 2)
+    third = run_study(options(tmp_path, trials=5), train_fn=train, save_fn=fake_save, data=tiny_data())
+    assert third.run_complete == 0 and len(train.calls) == 5
+    trials = study_of(tmp_path).trials
+    assert [t.number for t in trials] == [0, 1, 2, 3, 4]
+    assert study_of(tmp_path).user_attrs["task"] == "emotion"
+    assert study_of(tmp_path).user_attrs["metric"] == "val_accuracy"
+    assert study_of(tmp_path).user_attrs["data"] is None
+
+
+def test_best_trial_params_rebuild_its_config(tmp_path: Path) -> None:
+    run_study(options(tmp_path), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    best = study_of(tmp_path).best_trial
+    base = config_for_task("emotion", seed=0, monitor="val_accuracy")
+    assert dataclasses.replace(base, **best.params).to_dict() == best.user_attrs["config"]
+
+
+def test_top_k_models_are_kept_and_best_points_at_the_best(tmp_path: Path) -> None:
+    summary = run_study(options(tmp_path, trials=6, keep=2), train_fn=make_train(), save_fn=fake_save,
+                        data=tiny_data())  # fmt: skip
+    study = study_of(tmp_path)
+    folder = tmp_path.resolve() / "runs" / "emotion-synthetic"
+    complete = sorted(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: (-t.value, t.number))
+    kept = sorted(p.name for p in folder.glob("trial-*"))
+    assert kept == sorted(f"trial-{t.number}" for t in complete[:2])
+    for trial in complete:
+        if "artifact" in trial.user_attrs:
+            assert trial.user_attrs["artifact"] == str(folder / f"trial-{trial.number}")
+    best = study.best_trial
+    assert os.readlink(folder / "best") == f"trial-{best.number}"
+    assert json.loads((folder / "best.json").read_text())["trial"] == best.number
+    assert summary.best is not None and summary.best["number"] == best.number
+    assert best_model_dir(default_storage_url(tmp_path), "emotion") == folder / f"trial-{best.number}"
+    assert best_model_dir(default_storage_url(tmp_path), "gender") is None
+
+
+def test_best_model_dir_without_a_database_creates_nothing(tmp_path: Path) -> None:
+    assert best_model_dir(default_storage_url(tmp_path), "emotion") is None
+    assert not (tmp_path / "facesweep.db").exists()
+
+
+def test_every_trial_keeps_its_attributes_pruned_and_failed_too(tmp_path: Path) -> None:
+    space = SearchSpace((Param("depth", "categorical", choices=(1, 3)), Param("epochs", "fixed", value=4)))
+    train = make_train(diverge_if=lambda config: config.depth == 1)
+    summary = run_study(options(tmp_path, trials=3, space=space, pruner="median"), train_fn=train,
+                        save_fn=fake_save, data=tiny_data())  # fmt: skip
+    trials = study_of(tmp_path).trials
+    assert summary.complete == 3 and summary.failed >= 1  # diverging trials fail alone; the study goes on
+    for trial in trials:
+        assert ATTRS <= set(trial.user_attrs), trial.number
+        curve = trial.user_attrs["curve"]
+        assert set(curve) == set(CURVE_KEYS)
+        assert len(curve["val_accuracy"]) == len(trial.intermediate_values)
+        if trial.state == TrialState.FAIL:
+            assert trial.user_attrs["error"].startswith("TrainingDiverged")
+            assert len(curve["val_accuracy"]) == 1
+        if trial.state == TrialState.COMPLETE:
+            assert len(curve["val_accuracy"]) == 4 and trial.user_attrs["compile_seconds"] == 0.5
+
+
+def test_ctrl_c_fails_the_running_trial_and_propagates(tmp_path: Path) -> None:
+    train = make_train(interrupt_at=(2, 2))  # second trial, second epoch
+    with pytest.raises(KeyboardInterrupt):
+        run_study(options(tmp_path, trials=5), train_fn=train, save_fn=fake_save, data=tiny_data())
+    trials = study_of(tmp_path).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL]
+    assert len(trials[1].user_attrs["curve"]["val_accuracy"]) == 2
+    assert trials[1].user_attrs["error"] == "interrupted"
+    again = run_study(options(tmp_path, trials=2), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    assert again.complete == 2
+
+
+def test_a_study_keeps_its_task_and_metric(tmp_path: Path) -> None:
+    run_study(options(tmp_path, trials=1), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    with pytest.raises(UsageError, match="was made with metric 'val_accuracy'"):
+        run_study(options(tmp_path, trials=1, metric="val_macro_f1"), train_fn=make_train(), save_fn=fake_save,
+                  data=tiny_data())  # fmt: skip
+
+
+def test_threads_share_the_study(tmp_path: Path) -> None:
+    summary = run_study(options(tmp_path, trials=5, jobs=2), train_fn=make_train(), save_fn=fake_save,
+                        data=tiny_data())  # fmt: skip
+    assert summary.complete == 5
+    assert any("--jobs 2 on a CPU" in m for m in summary.messages)
+
+
+# -- storage ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("postgresql://user:secret@db:5432/x", "postgresql://user:***@db:5432/x"),
+        ("postgresql://user:p@ss:w@db/x", "postgresql://user:***@db/x"),
+        ("postgresql://user@db/x", "postgresql://user@db/x"),
+        ("postgresql://db/x?user=u&password=secret", "postgresql://db/x?user=u&password=***"),
+        ("sqlite:////tmp/facesweep.db", "sqlite:////tmp/facesweep.db"),
+    ],
+)
+def test_redact(url: str, expected: str) -> None:
+    assert redact(url) == expected
+
+
+def test_unreachable_storage_is_one_line_without_password() -> None:
+    with pytest.raises(StorageError) as info:
+        open_storage("postgresql://user:hunter2@127.0.0.1:1/facesweep")
+    message = str(info.value)
+    assert "hunter2" not in message and "\n" not in message
+    assert message.startswith("cannot open storage postgresql://user:***@127.0.0.1:1/facesweep")
+
+
+def test_cli_storage_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["study", "--storage", "postgresql://u:hunter2@127.0.0.1:1/x", "--workdir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 5 and "hunter2" not in err and err.count("\n") == 1
+
+
+def test_cli_space_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "s.toml").write_text("[depth]\nlow = 3\nhigh = 1\n")
+    code = main(["study", "--space", str(tmp_path / "s.toml"), "--workdir", str(tmp_path)])
+    assert code == 2 and "[depth]: empty range" in capsys.readouterr().err
