@@ -1,0 +1,189 @@
+"""The live view as pure functions of state: ``render_*(state) -> renderable``; nothing here reads a clock or a camera.
+
+    with Live(render_view(state), console=console, auto_refresh=False) as live:
+        ...  live.update(render_view(state, preview=True), refresh=True)
+    console.print(render_summary(summary))
+
+Tests render these to ``Console(record=True, width=100, color_system=None, force_terminal=False)`` and compare
+text. ``render_preview`` draws the frame as half blocks (``▀``: foreground = upper pixel, background = lower
+pixel), so a user over SSH sees what is being detected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+from rich import box as rich_box
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+from facesweep.live.loop import Face, LiveState, Summary
+
+TASK_TITLES = {"emotion": "expression", "gender": "gender"}
+LABEL_STYLES = {
+    "angry": "red",
+    "disgust": "green4",
+    "fear": "magenta",
+    "happy": "bright_green",
+    "sad": "blue",
+    "surprise": "yellow",
+    "neutral": "white",
+    "man": "cyan",
+    "woman": "bright_magenta",
+}
+BAR_WIDTH = 8  # characters of the top-probability bar
+PARTIAL_BLOCKS = " ▏▎▍▌▋▊▉"
+BOX_COLOUR = (0, 255, 0)  # BGR of the face boxes drawn on the preview
+
+
+def render_bar(p: float, width: int = BAR_WIDTH) -> str:
+    """``p`` in [0, 1] as a bar of ``width`` characters with eighth-block resolution."""
+    eighths = int(round(max(0.0, min(1.0, p)) * width * 8))
+    full, rest = divmod(eighths, 8)
+    text = "█" * full + (PARTIAL_BLOCKS[rest] if rest and full < width else "")
+    return text.ljust(width)
+
+
+def _percent(p: float) -> str:
+    return f"{int(round(p * 100)):d}%"
+
+
+def render_header(state: LiveState) -> Text:
+    """One line: source, resolution, FPS, latency p50/p95, faces, frame index."""
+    fps = state.fps
+    p50, p95 = state.recent_latency(50), state.recent_latency(95)
+    parts = [
+        ("facesweep live", "bold"),
+        (state.source or "?", ""),
+        (f"{state.resolution[0]}x{state.resolution[1]}" if state.resolution else "-x-", ""),
+        (f"{fps:.1f} fps" if fps is not None else "-- fps", ""),
+        (f"latency p50 {p50:.0f} ms p95 {p95:.0f} ms" if p50 is not None else "latency --", ""),
+        (f"{len(state.faces)} face{'' if len(state.faces) == 1 else 's'}", "bold"),
+        (f"frame {state.frame_index + 1}", "dim"),
+    ]
+    text = Text()
+    for i, (part, style) in enumerate(parts):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(part, style=style)
+    return text
+
+
+def _top(classes: Sequence[str], probs: np.ndarray) -> tuple[str, float]:
+    index = int(np.argmax(probs))
+    return classes[index], float(probs[index])
+
+
+def render_faces(state: LiveState) -> RenderableType:
+    """A table with one row per face: id, box, each model's top label with probability and bar, all probabilities."""
+    if not state.faces:
+        return Text("no face in view", style="dim")
+    table = Table(box=rich_box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    table.add_column("id", justify="right")
+    table.add_column("box (x,y wxh)")
+    for task, classes in state.heads:
+        table.add_column(TASK_TITLES.get(task, task))
+        if len(classes) > 2:
+            for name in classes:
+                table.add_column(name[:3], justify="right")
+    for face in state.faces:
+        table.add_row(*_face_cells(face, state.heads))
+    return table
+
+
+def _face_cells(face: Face, heads: Sequence[tuple[str, tuple[str, ...]]]) -> list[Text | str]:
+    x, y, w, h = face.box
+    cells: list[Text | str] = [str(face.id), f"{x},{y} {w}x{h}"]
+    for task, classes in heads:
+        probs = face.probs.get(task)
+        if probs is None:
+            cells.append("-")
+            cells.extend("-" for _ in classes if len(classes) > 2)
+            continue
+        label, p = _top(classes, probs)
+        style = LABEL_STYLES.get(label, "")
+        top = Text()
+        top.append(f"{label:<8}", style=f"bold {style}".strip())
+        top.append(f" {_percent(p):>4}")
+        if len(classes) > 2:
+            top.append(" " + render_bar(p), style=style)
+        cells.append(top)
+        if len(classes) > 2:
+            best = int(np.argmax(probs))
+            cells.extend(
+                Text(f"{int(round(float(q) * 100)):d}", style="bold" if i == best else "dim")
+                for i, q in enumerate(probs)
+            )
+    return cells
+
+
+def render_preview(frame: np.ndarray, faces: Sequence[Face], width: int = 48) -> Text:
+    """The frame at ``width`` columns as ``▀`` half blocks (2 pixels a cell), with the face boxes drawn in."""
+    height_px = max(2, int(round(frame.shape[0] * width / frame.shape[1] / 2)) * 2)
+    small = cv2.resize(frame, (width, height_px), interpolation=cv2.INTER_AREA)
+    if small.ndim == 2:
+        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+    sx, sy = width / frame.shape[1], height_px / frame.shape[0]
+    for face in faces:
+        x, y, w, h = face.box
+        p0 = (int(x * sx), int(y * sy))
+        p1 = (max(p0[0], int((x + w) * sx) - 1), max(p0[1], int((y + h) * sy) - 1))
+        cv2.rectangle(small, p0, p1, BOX_COLOUR, 1)
+    rgb = small[:, :, ::-1]
+    text = Text(no_wrap=True, overflow="crop")
+    for row in range(0, height_px, 2):
+        for col in range(width):
+            top, bottom = rgb[row, col], rgb[row + 1, col]
+            text.append(
+                "▀",
+                Style(color=f"rgb({top[0]},{top[1]},{top[2]})", bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})"),
+            )
+        if row + 2 < height_px:
+            text.append("\n")
+    return text
+
+
+def render_view(state: LiveState, *, preview: bool = False, preview_width: int = 48) -> Group:
+    """Header, optional preview, faces table: what ``rich.live.Live`` shows on every refresh."""
+    parts: list[RenderableType] = [render_header(state)]
+    if preview and state.frame is not None:
+        parts.append(render_preview(state.frame, state.faces, preview_width))
+    parts.append(render_faces(state))
+    if state.ended:
+        parts.append(Text(f"ended: {state.ended}", style="dim"))
+    return Group(*parts)
+
+
+def render_summary(summary: Summary) -> Group:
+    """End of run: frames, mean FPS, latency, first-prediction time; each face's labels over its frames."""
+    line = Text()
+    line.append(f"{summary.frames} frames", style="bold")
+    line.append(f" in {summary.elapsed_s:.1f} s, mean {summary.mean_fps:.1f} fps")
+    if summary.latency_p50_ms is not None:
+        line.append(f", latency p50 {summary.latency_p50_ms:.0f} ms p95 {summary.latency_p95_ms:.0f} ms")
+    if summary.first_prediction_s is not None:
+        line.append(f", first prediction {summary.first_prediction_s:.1f} s after start")
+    parts: list[RenderableType] = [line]
+    if summary.ended:
+        parts.append(Text(f"{summary.source}: {summary.ended}", style="dim"))
+    if not summary.faces:
+        parts.append(Text("no face was seen", style="dim"))
+        return Group(*parts)
+    tasks = list(summary.faces[0].distribution)
+    table = Table(box=rich_box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    table.add_column("face", justify="right")
+    table.add_column("frames", justify="right")
+    for task in tasks:
+        table.add_column(f"{TASK_TITLES.get(task, task)} over time (share of frames on top)")
+    for face in summary.faces:
+        cells = [str(face.id), str(face.frames)]
+        for task in tasks:
+            shares = sorted(face.distribution.get(task, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            cells.append("  ".join(f"{label} {_percent(share)}" for label, share in shares) or "-")
+        table.add_row(*cells)
+    parts.append(table)
+    return Group(*parts)
