@@ -83,7 +83,7 @@ def build_study(
     ``running`` trials are asked and never told.
     """
     study = optuna.create_study(
-        study_name=name, storage=storage, direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed)
+        study_name=name, direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed)
     )
     study.set_user_attr("task", "emotion")
     study.set_user_attr("metric", "val_accuracy")
@@ -125,7 +125,14 @@ def build_study(
             study.tell(trial, state=TrialState.FAIL)
         else:
             study.tell(trial, max(acc))
-    return study
+    if storage is None:
+        return study
+    # Built in memory, then written in one transaction per trial: SQLite commits are slow on a busy disk.
+    stored = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+    for key, value in study.user_attrs.items():
+        stored.set_user_attr(key, value)
+    stored.add_trials(study.get_trials(deepcopy=False))
+    return stored
 
 
 def depth_helps(**kw) -> optuna.Study:
