@@ -57,15 +57,15 @@ def render_header(state: LiveState) -> Text:
     fps = state.fps
     p50, p95 = state.recent_latency(50), state.recent_latency(95)
     parts = [
-        ("facesweep live", "bold"),
+        ("live", "bold"),
         (state.source or "?", ""),
         (f"{state.resolution[0]}x{state.resolution[1]}" if state.resolution else "-x-", ""),
         (f"{fps:.1f} fps" if fps is not None else "-- fps", ""),
-        (f"latency p50 {p50:.0f} ms p95 {p95:.0f} ms" if p50 is not None else "latency --", ""),
+        (f"latency p50 {p50:.0f} / p95 {p95:.0f} ms" if p50 is not None else "latency --", ""),
         (f"{len(state.faces)} face{'' if len(state.faces) == 1 else 's'}", "bold"),
         (f"frame {state.frame_index + 1}", "dim"),
     ]
-    text = Text()
+    text = Text(no_wrap=True, overflow="ellipsis")
     for i, (part, style) in enumerate(parts):
         if i:
             text.append(" · ", style="dim")
@@ -82,14 +82,14 @@ def render_faces(state: LiveState) -> RenderableType:
     """A table with one row per face: id, box, each model's top label with probability and bar, all probabilities."""
     if not state.faces:
         return Text("no face in view", style="dim")
-    table = Table(box=rich_box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
-    table.add_column("id", justify="right")
-    table.add_column("box (x,y wxh)")
+    table = Table(box=rich_box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("box (x,y wxh)", no_wrap=True)
     for task, classes in state.heads:
-        table.add_column(TASK_TITLES.get(task, task))
+        table.add_column(TASK_TITLES.get(task, task), no_wrap=True)
         if len(classes) > 2:
             for name in classes:
-                table.add_column(name[:3], justify="right")
+                table.add_column(name[:3], justify="right", no_wrap=True)
     for face in state.faces:
         table.add_row(*_face_cells(face, state.heads))
     return table
@@ -107,10 +107,13 @@ def _face_cells(face: Face, heads: Sequence[tuple[str, tuple[str, ...]]]) -> lis
         label, p = _top(classes, probs)
         style = LABEL_STYLES.get(label, "")
         top = Text()
-        top.append(f"{label:<8}", style=f"bold {style}".strip())
-        top.append(f" {_percent(p):>4}")
         if len(classes) > 2:
-            top.append(" " + render_bar(p), style=style)
+            top.append(f"{label:<8}", style=f"bold {style}".strip())
+            top.append(f" {_percent(p):>4} ")
+            top.append(render_bar(p), style=style)
+        else:
+            top.append(label, style=f"bold {style}".strip())
+            top.append(f" {_percent(p)}")
         cells.append(top)
         if len(classes) > 2:
             best = int(np.argmax(probs))
@@ -170,15 +173,17 @@ def render_summary(summary: Summary) -> Group:
     parts: list[RenderableType] = [line]
     if summary.ended:
         parts.append(Text(f"{summary.source}: {summary.ended}", style="dim"))
+    if summary.faces:
+        parts.append(Text("per face: the share of its frames on which each label was on top", style="dim"))
     if not summary.faces:
         parts.append(Text("no face was seen", style="dim"))
         return Group(*parts)
     tasks = list(summary.faces[0].distribution)
-    table = Table(box=rich_box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    table = Table(box=rich_box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)
     table.add_column("face", justify="right")
     table.add_column("frames", justify="right")
     for task in tasks:
-        table.add_column(f"{TASK_TITLES.get(task, task)} over time (share of frames on top)")
+        table.add_column(f"{TASK_TITLES.get(task, task)} over time")
     for face in summary.faces:
         cells = [str(face.id), str(face.frames)]
         for task in tasks:

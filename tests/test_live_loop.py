@@ -1,0 +1,194 @@
+"""The live loop with fake frames, detector, models and clock: no camera, no jax, no terminal."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from facesweep.live.loop import Head, LiveLoop, bucket_size, predict_crops, run_live, warm_up
+from facesweep.tasks import EMOTION_CLASSES, GENDER_CLASSES
+
+
+class FakeClock:
+    """Time moves only when the fakes say work was done."""
+
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def spend(self, ms: float) -> None:
+        self.t += ms / 1000
+
+
+class FakeDetector:
+    name = "fake"
+
+    def __init__(self, boxes_per_call, clock: FakeClock | None = None, cost_ms: float = 8.0) -> None:
+        self.boxes_per_call = list(boxes_per_call)
+        self.clock = clock
+        self.cost_ms = cost_ms
+        self.calls: list[int] = []  # frame marker (pixel [0, 0, 0]) of each detected frame
+        self.threads: set[str] = set()
+
+    def detect(self, frame):
+        self.calls.append(int(frame[0, 0, 0]))
+        self.threads.add(threading.current_thread().name)
+        if self.clock is not None:
+            self.clock.spend(self.cost_ms)
+        index = min(len(self.calls), len(self.boxes_per_call)) - 1
+        return list(self.boxes_per_call[index])
+
+
+def fake_head(task="emotion", clock=None, cost_ms=4.0, probs=None, seen=None) -> Head:
+    classes = EMOTION_CLASSES if task == "emotion" else GENDER_CLASSES
+    size, channels = (48, 1) if task == "emotion" else (96, 3)
+
+    def predict(images):
+        assert images.dtype == np.uint8 and images.shape[1:] == (size, size, channels)
+        if seen is not None:
+            seen.append(len(images))
+        if clock is not None:
+            clock.spend(cost_ms)
+        if probs is not None:
+            return np.tile(probs(), (len(images), 1))
+        out = np.full((len(images), len(classes)), 0.1 / (len(classes) - 1), np.float32)
+        out[:, 0] = 0.9
+        return out
+
+    return Head(task, classes, size, channels, predict)
+
+
+def frames(n: int, clock: FakeClock | None = None, read_ms: float = 2.0):
+    for i in range(n):
+        if clock is not None:
+            clock.spend(read_ms)
+        frame = np.full((120, 160, 3), 128, np.uint8)
+        frame[0, 0, 0] = i  # a marker the fake detector reads back
+        yield frame
+
+
+TWO = [(10, 10, 40, 40), (100, 20, 40, 40)]
+
+
+def test_bucket_sizes():
+    assert [bucket_size(n) for n in (1, 2, 3, 4, 5, 9, 32, 40)] == [1, 2, 4, 4, 8, 16, 32, 32]
+
+
+def test_all_faces_of_a_frame_go_in_one_padded_batch():
+    seen: list[int] = []
+    head = fake_head(seen=seen)
+    crops = [np.zeros((50, 50, 3), np.uint8)] * 3
+    probs = predict_crops(head, crops)
+    assert seen == [4] and probs.shape == (3, 7)
+    assert predict_crops(head, []).shape == (0, 7) and seen == [4]
+
+
+def test_warm_up_compiles_each_bucket_once():
+    seen: list[int] = []
+    warm_up([fake_head(seen=seen)], (1, 2, 3))
+    assert seen == [1, 2, 4]
+
+
+def test_detection_runs_every_k_frames_while_faces_are_tracked_and_every_frame_otherwise():
+    detector = FakeDetector([[], [], TWO])
+    state, summary = run_live(frames(10), [fake_head()], detector, clock=FakeClock(), detect_every=3)
+    assert detector.calls == [0, 1, 2, 5, 8]
+    assert state.frame_index == 9 and state.ended == "end of stream"
+    assert [f.id for f in state.faces] == [1, 2]
+    assert [f.frames for f in summary.faces] == [8, 8]
+
+
+def test_latency_fps_and_first_prediction_from_the_injected_clock():
+    clock = FakeClock()
+    detector = FakeDetector([TWO], clock, cost_ms=8.0)
+    heads = [fake_head("emotion", clock, 4.0), fake_head("gender", clock, 4.0)]
+    loop = LiveLoop(heads, detector, clock=clock, start=clock() - 1.5, detect_every=2)
+    state = loop.run(frames(6, clock, read_ms=2.0))
+    # detection frames: 8 + 4 + 4 ms; tracked frames: 4 + 4 ms; reading: 2 ms each
+    assert state.latencies_ms == pytest.approx([16, 8, 16, 8, 16, 8])
+    assert state.read_ms == pytest.approx([2] * 6)
+    assert state.first_prediction_s == pytest.approx(1.5 + 0.002 + 0.016)
+    summary = loop.summary()
+    assert summary.frames == 6
+    assert summary.elapsed_s == pytest.approx(0.084)
+    assert summary.mean_fps == pytest.approx(6 / 0.084)
+    assert summary.latency_p50_ms == pytest.approx(12.0)
+    assert summary.frame_p95_ms == pytest.approx(18.0)
+    assert state.fps == pytest.approx(5 / 0.066)  # completions at 18, 28, 46, 56, 74, 84 ms
+
+
+def test_probabilities_are_smoothed_on_the_track():
+    outputs = iter([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    head = fake_head("gender", probs=lambda: np.array(next(outputs), np.float32))
+    seen = []
+    run_live(frames(3), [head], FakeDetector([TWO[:1]]), clock=FakeClock(), alpha=0.5,
+             on_frame=lambda s: seen.append(s.faces[0].probs["gender"].copy()))
+    np.testing.assert_allclose(seen, [[1.0, 0.0], [0.5, 0.5], [0.25, 0.75]])
+
+
+def test_summary_counts_top_labels_per_face():
+    outputs = iter([[0.9, 0.1]] * 3 + [[0.0, 1.0]] * 3)
+    head = fake_head("gender", probs=lambda: np.array(next(outputs), np.float32))
+    _, summary = run_live(frames(6), [head], FakeDetector([TWO[:1]]), clock=FakeClock(), alpha=1.0)
+    (face,) = summary.faces
+    assert face.frames == 6 and face.distribution == {"gender": {"man": 0.5, "woman": 0.5}}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "frames_done", "ended"),
+    [({"max_frames": 4}, 4, "4 frames done"), ({"duration_s": 0.05}, 5, "0.05 s done")],
+)
+def test_stops_after_frames_or_duration(kwargs, frames_done, ended):
+    clock = FakeClock()
+    state, _ = run_live(frames(100, clock, read_ms=10.0), [fake_head()], FakeDetector([TWO]), clock=clock, **kwargs)
+    assert state.frame_index + 1 == frames_done and state.ended == ended
+
+
+def test_ctrl_c_ends_the_loop_like_the_end_of_a_stream():
+    def interrupted():
+        yield from frames(3)
+        raise KeyboardInterrupt
+
+    state, summary = run_live(interrupted(), [fake_head()], FakeDetector([TWO]), clock=FakeClock())
+    assert summary.frames == 3 and state.ended == "interrupted (Ctrl-C)"
+
+
+def test_source_end_reason_is_kept():
+    class Source:
+        ended = None
+
+        def __iter__(self):
+            yield from frames(2)
+            self.ended = "end of video"
+
+    state, _ = run_live(Source(), [fake_head()], FakeDetector([TWO]), clock=FakeClock())
+    assert state.ended == "end of video"
+
+
+def test_background_detection_keeps_ids_and_runs_off_the_main_thread():
+    detector = FakeDetector([TWO])
+    state, summary = run_live(
+        frames(30), [fake_head()], detector, clock=FakeClock(), detect_every=2, background_detection=True
+    )
+    assert [f.id for f in state.faces] == [1, 2]
+    assert [f.frames for f in summary.faces] == [30, 30]
+    assert any(name.startswith("detect") for name in detector.threads)
+    assert len(detector.calls) >= 2
+
+
+def test_head_from_model_passes_tta():
+    calls = []
+    model = SimpleNamespace(
+        config=SimpleNamespace(image_size=48, channels=1),
+        classes=list(EMOTION_CLASSES),
+        predict=lambda images, tta=False: calls.append(tta) or np.zeros((len(images), 7), np.float32),
+    )
+    Head.from_model("emotion", model).predict(np.zeros((1, 48, 48, 1), np.uint8))
+    head = Head.from_model("emotion", model, tta=True)
+    head.predict(np.zeros((1, 48, 48, 1), np.uint8))
+    assert calls == [False, True] and head.classes == EMOTION_CLASSES and head.image_size == 48
