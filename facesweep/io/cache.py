@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
 
 CACHE_FORMAT = 1  # bump when the entry layout changes
 _META = "__meta__"
@@ -29,7 +28,11 @@ _META = "__meta__"
 def cache_dir() -> Path:
     """Where entries live: ``$FACESWEEP_CACHE_DIR`` or the user cache dir (created on first write)."""
     env = os.environ.get("FACESWEEP_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("facesweep")) / "datasets"
+    if env:
+        return Path(env)
+    import platformdirs  # here, not at the top: only the default location needs it
+
+    return Path(platformdirs.user_cache_dir("facesweep")) / "datasets"
 
 
 def digest(value: Any) -> str:
