@@ -120,7 +120,9 @@ def evaluate_best(
         metrics = classification_metrics(split.labels, predicted, len(classes))
     except FacesweepError as exc:
         return skipped(best.number, artifact, f"could not evaluate the best model: {exc}")
+    source = getattr(dataset, "source", None)
+    if test is None and report.data is None:
+        source = f"{source}, default size: the study may have drawn another size"  # synthetic size is not stored
     return evaluation_from_metrics(
-        best.number, artifact, "test" if test is not None else "val", getattr(dataset, "source", None), classes,
-        metrics,
-    )  # fmt: skip
+        best.number, artifact, "test" if test is not None else "val", source, classes, metrics
+    )
