@@ -77,3 +77,70 @@ def test_wrong_image_shape_is_a_data_error(easy: Dataset) -> None:
 def test_impossible_depth_is_a_config_error(easy: Dataset) -> None:
     with pytest.raises(ConfigError, match="depth must be 1..5 for 48x48"):
         train_and_evaluate(tiny(depth=7), easy)
+
+
+def _flat_val(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation that never improves after epoch 1, so patience decides when training stops."""
+    scores = iter([0.5, 0.4, 0.4, 0.4, 0.4, 0.4])
+
+    def evaluate_split(state, split, num_classes, batch_size=256):
+        accuracy = next(scores)
+        return {"loss": 1.0 - accuracy, "accuracy": accuracy, "macro_f1": accuracy}
+
+    monkeypatch.setattr(train_module, "evaluate_split", evaluate_split)
+
+
+def test_early_stopping_restores_the_best_epoch(easy: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    _flat_val(monkeypatch)
+    best_weights: list = []
+    real_host = train_module._host_variables
+
+    def spy(state):
+        best_weights.append(real_host(state))
+        return best_weights[-1]
+
+    monkeypatch.setattr(train_module, "_host_variables", spy)
+    result = train_and_evaluate(tiny(epochs=6, patience=2), easy)
+    assert (result.best_epoch, result.stopped_early, len(result.history)) == (1, True, 3)
+    restored = result.model.variables["params"]["logits"]["kernel"]
+    np.testing.assert_array_equal(restored, best_weights[1]["params"]["logits"]["kernel"])  # [0] is the init copy
+
+
+def test_stop_on_interrupt_returns_best_so_far(easy: Dataset) -> None:
+    def on_epoch(epoch: int, metrics: dict) -> None:
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    result = train_and_evaluate(tiny(epochs=4), easy, on_epoch=on_epoch, stop_on_interrupt=True)
+    assert result.interrupted and len(result.history) == 2 and result.best_epoch in (1, 2)
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate(tiny(epochs=4), easy, on_epoch=on_epoch)
+
+
+def test_on_epoch_exceptions_propagate(easy: Dataset) -> None:
+    class Pruned(Exception):
+        pass
+
+    def on_epoch(epoch: int, metrics: dict) -> None:
+        raise Pruned
+
+    with pytest.raises(Pruned):
+        train_and_evaluate(tiny(epochs=3), easy, on_epoch=on_epoch)
+
+
+def test_schedules_and_plateau(easy: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    cosine = train_and_evaluate(tiny(epochs=2, learning_rate=1e-3), easy).history
+    assert cosine[-1]["learning_rate"] < 1e-5  # cosine decays to ~0 by the last step
+    constant = train_and_evaluate(tiny(epochs=1, schedule="constant", learning_rate=2e-3), easy).history
+    assert constant[0]["learning_rate"] == pytest.approx(2e-3)
+    _flat_val(monkeypatch)
+    plateau = train_and_evaluate(tiny(epochs=5, schedule="plateau", learning_rate=1e-3), easy).history
+    # val_loss 0.5 then flat 0.6: after PLATEAU_PATIENCE=2 epochs without improvement the rate halves.
+    assert [h["learning_rate"] for h in plateau] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4, 5e-4])
+
+
+def test_balanced_class_weights() -> None:
+    labels = np.array([0, 0, 0, 1], np.int32)
+    weights = train_module.class_weights_for(tiny(num_classes=3, class_weighting="balanced"), labels)
+    np.testing.assert_allclose(weights, [4 / (3 * 3), 4 / (3 * 1), 0.0])
+    assert train_module.class_weights_for(tiny(), labels).tolist() == [1.0] * 7

@@ -1,21 +1,244 @@
-"""`facesweep train`: Train one CNN (a preset or explicit depth/width) and save it as an artifact."""
+"""`facesweep train`: train one CNN (a preset or explicit depth/width) and save it as an artifact.
+
+    facesweep train --preset seed-emotion-1 --data ~/fer2013 --epochs 30 --patience 5
+    facesweep train --task gender --data ~/gender --depth 5 --width 32 --dense 128 --epochs 20
+    facesweep train --epochs 3 --json            # the built-in synthetic faces; one JSON object on stdout
+
+Progress: an epoch bar with the running loss/accuracy, one line per epoch, compile time reported apart; plain
+lines when stdout is not a terminal. Ctrl-C stops after saving the best epoch so far (exit 130).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
 
-from facesweep.cli.common import add_command
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from facesweep.cli.common import add_command, stdout_console
 from facesweep.errors import UsageError
+from facesweep.model.config import CLASS_WEIGHTINGS, MONITORS, SCHEDULES, Config, config_for_task
+from facesweep.tasks import TASKS
 
 SUMMARY = "Train one CNN (a preset or explicit depth/width) and save it as an artifact"
 EXAMPLES = """
     facesweep train --task emotion --preset seed-emotion-1 --data ~/fer2013 --epochs 30
+    facesweep train --task gender --data ~/gender --depth 5 --width 32 --dense 128 --epochs 20 --patience 4
+    facesweep train --epochs 3 --json
 """
+
+# flag dest -> Config field, for the flags that simply override a field
+OVERRIDES = {
+    "depth": "depth",
+    "width": "width",
+    "growth": "growth",
+    "convs_per_block": "convs_per_block",
+    "dense": "dense",
+    "conv_dropout": "conv_dropout",
+    "dropout": "dropout",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "learning_rate",
+    "weight_decay": "weight_decay",
+    "schedule": "schedule",
+    "patience": "patience",
+    "monitor": "monitor",
+    "class_weighting": "class_weighting",
+    "label_smoothing": "label_smoothing",
+    "seed": "seed",
+}
+STEP_REFRESH = 10  # fetch the running loss from the device every this many steps (each fetch waits for it)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add_command(sub, "train", SUMMARY, EXAMPLES, run)
+    p = add_command(sub, "train", SUMMARY, EXAMPLES, run)
+    p.add_argument("--task", choices=sorted(TASKS), help="task (default: the preset's, else emotion)")
+    p.add_argument("--data", metavar="PATH", help="image folders or a FER-2013 CSV (default: synthetic faces)")
+    p.add_argument("--preset", metavar="NAME", help="a named architecture, e.g. seed-emotion-1 (flags override it)")
+    arch = p.add_argument_group("architecture (override the preset or the task default)")
+    arch.add_argument("--depth", type=int, metavar="N", help="conv blocks; each halves H and W")
+    arch.add_argument("--width", type=int, metavar="W", help="channels of the first block")
+    arch.add_argument("--growth", type=float, metavar="G", help="channel multiplier per block")
+    arch.add_argument("--convs-per-block", type=int, metavar="N", help="3x3 convs per block")
+    arch.add_argument("--dense", metavar="UNITS", help="dense head, e.g. 256,512 (or 'none')")
+    arch.add_argument("--conv-dropout", type=float, metavar="P", help="dropout after each block")
+    arch.add_argument("--dropout", type=float, metavar="P", help="dropout before each dense layer")
+    tr = p.add_argument_group("training")
+    tr.add_argument("--epochs", type=int, metavar="E", help="full passes over the training split")
+    tr.add_argument("--patience", type=int, metavar="P", help="early-stopping patience in epochs (0 = off)")
+    tr.add_argument("--monitor", choices=MONITORS, help="metric for early stopping / best epoch")
+    tr.add_argument("--lr", type=float, metavar="X", help="peak learning rate (AdamW)")
+    tr.add_argument("--weight-decay", type=float, metavar="X", help="AdamW decoupled weight decay")
+    tr.add_argument("--batch-size", type=int, metavar="B", help="images per step")
+    tr.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
+    tr.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS, help="'balanced' weights rare classes up")
+    tr.add_argument("--label-smoothing", type=float, metavar="X", help="cross-entropy label smoothing")
+    tr.add_argument("--no-augment", action="store_true", help="no flip/shift/scale/rotation/brightness jitter")
+    tr.add_argument("--seed", type=int, metavar="S", help="init, dropout, augmentation and shuffling seed")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", metavar="DIR", help="artifact directory (default runs/train/<task>-<timestamp>)")
+    out.add_argument("--half", action="store_true", help="save float16 weights (half the size)")
+    out.add_argument("--json", action="store_true", help="print one JSON object instead of progress")
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """The run's config: preset (or task default), then every flag given; validated."""
+    from facesweep.model.presets import get_preset
+
+    if args.preset:
+        config = get_preset(args.preset)
+        if args.task and args.task != config.task:
+            raise UsageError(f"--task {args.task} does not match preset {args.preset!r} (task {config.task})")
+    else:
+        config = config_for_task(args.task or "emotion")
+    overrides: dict[str, Any] = {
+        field: getattr(args, dest) for dest, field in OVERRIDES.items() if getattr(args, dest) is not None
+    }
+    if args.no_augment:
+        overrides["augment"] = False
+    return dataclasses.replace(config, **overrides).validate()
+
+
+def format_epoch(record: dict, epochs: int) -> str:
+    """One line per epoch: the same numbers the history holds."""
+    width = len(str(epochs))
+    return (
+        f"epoch {record['epoch']:>{width}}/{epochs}  "
+        f"train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.3f}  "
+        f"val loss {record['val_loss']:.4f} acc {record['val_accuracy']:.3f} macro-F1 {record['val_macro_f1']:.3f}  "
+        f"lr {record['learning_rate']:.2e}  {record['epoch_seconds']:.1f}s"
+    )
+
+
+def format_summary(result: Any, path: Path) -> str:
+    best = result.history[result.best_epoch - 1] if result.best_epoch else None
+    how = "interrupted" if result.interrupted else "stopped early" if result.stopped_early else "done"
+    lines = [
+        f"{how}: {len(result.history)} epoch(s) in {result.train_seconds:.1f}s "
+        f"(+ {result.compile_seconds:.1f}s compile), {result.param_count:,} parameters",
+    ]
+    if best is not None:
+        lines.append(
+            f"best epoch {result.best_epoch}: val acc {best['val_accuracy']:.3f}, macro-F1 {best['val_macro_f1']:.3f}"
+        )
+    lines.append(f"saved {path}")
+    return "\n".join(lines)
+
+
+class _ProgressView:
+    """Epoch bar + per-epoch lines on a TTY; plain lines otherwise. Rendering only; the engine owns state."""
+
+    def __init__(self, console: Console, config: Config) -> None:
+        self.console = console
+        self.epochs = config.epochs
+        self.live = console.is_terminal
+        self.bar: Progress | None = None
+        self.handle: Any = None
+        self.running: dict[str, float] = {}
+
+    def __enter__(self) -> _ProgressView:
+        if self.live:
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def on_compile(self, seconds: float) -> None:
+        self.console.print(f"compiled train and eval steps in {seconds:.1f}s" if seconds else "steps already compiled")
+
+    def on_step(self, epoch: int, step: int, total: int, metrics: dict) -> None:
+        if self.bar is None:
+            return
+        if self.handle is None or step == 1:
+            if self.handle is not None:
+                self.bar.remove_task(self.handle)
+            self.handle = self.bar.add_task(f"epoch {epoch}/{self.epochs}", total=total, stats="")
+            self.running = {}
+        if step % STEP_REFRESH == 0 or step == total:
+            # Exponential running mean of the sampled steps; float() waits for the device, hence sparingly.
+            for key in ("loss", "accuracy"):
+                value = float(metrics[key])
+                self.running[key] = value if key not in self.running else 0.8 * self.running[key] + 0.2 * value
+            stats = f"loss {self.running['loss']:.4f} acc {self.running['accuracy']:.3f}"
+            self.bar.update(self.handle, completed=step, stats=stats)
+        else:
+            self.bar.update(self.handle, completed=step)
+
+    def on_epoch(self, epoch: int, record: dict) -> None:
+        self.console.print(format_epoch(record, self.epochs), soft_wrap=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'facesweep train' is not built yet")
+    from facesweep.io import load_dataset
+    from facesweep.model.artifacts import save_model
+    from facesweep.model.train import train_and_evaluate
+
+    config = build_config(args)
+    console = stdout_console()
+    data = load_dataset(
+        config.task,
+        args.data,
+        seed=config.seed,
+        image_size=config.image_size,
+        channels=config.channels,
+        progress=sys.stderr.isatty() and not args.json,
+    )
+    out = Path(args.out) if args.out else Path("runs") / "train" / f"{config.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not args.json:
+        console.print(
+            f"training {args.preset or 'custom'} on {data.source}: {len(data.train):,} train / {len(data.val):,} val, "
+            f"depth {config.depth} widths {'/'.join(map(str, config.block_widths()))} "
+            f"dense {','.join(map(str, config.dense)) or 'none'}, {config.epochs} epochs",
+            soft_wrap=True,
+        )
+    if args.json:
+        result = train_and_evaluate(config, data, stop_on_interrupt=True)
+    else:
+        with _ProgressView(console, config) as view:
+            result = train_and_evaluate(
+                config,
+                data,
+                on_epoch=view.on_epoch,
+                on_step=view.on_step,
+                on_compile=view.on_compile,
+                stop_on_interrupt=True,
+            )
+    extra = {
+        "command": "train",
+        "preset": args.preset,
+        "data": args.data,
+        "data_source": data.source,
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "interrupted": result.interrupted,
+        "compile_seconds": result.compile_seconds,
+        "train_seconds": result.train_seconds,
+        "param_count": result.param_count,
+    }
+    path = save_model(out, result.model, result.history, extra, dtype="float16" if args.half else "float32")
+    if args.json:
+        print(json.dumps({"artifact": str(path), "task": config.task, "config": config.to_dict(),
+                          "history": result.history, **extra}))  # fmt: skip
+    else:
+        console.print(format_summary(result, path), soft_wrap=True)
+    if result.interrupted:
+        print("facesweep train: interrupted; kept the best epoch so far", file=sys.stderr)
+        return 130
+    return 0

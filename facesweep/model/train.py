@@ -293,12 +293,14 @@ def train_and_evaluate(
     on_epoch: OnEpoch | None = None,
     on_step: OnStep | None = None,
     stop_on_interrupt: bool = False,
+    on_compile: Callable[[float], None] | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``data.train``, evaluate on ``data.val`` after every epoch, return a ``TrainResult``.
 
     ``on_epoch(epoch, metrics)`` gets the epoch's history dict (keys ``HISTORY_KEYS``) and may raise.
     ``on_step(epoch, step, steps_per_epoch, metrics)`` gets the step's device-side metrics (``loss``,
     ``accuracy``); converting them to float waits for the device, so a progress bar should do it sparingly.
+    ``on_compile(seconds)`` is called once the steps are compiled, before the first epoch (0 s when cached).
     Early stopping (``config.patience > 0``) watches ``config.monitor`` and restores the best epoch's weights.
     """
     config.validate()
@@ -314,6 +316,8 @@ def train_and_evaluate(
     eval_batch = min(EVAL_BATCH, 1 << max(0, math.ceil(math.log2(max(len(data.val), 1)))))
     compile_seconds = _compile(_train_step, state, example, step_rng)
     compile_seconds += _compile(_eval_step, state, *_padded(data.val, 0, eval_batch))
+    if on_compile is not None:
+        on_compile(compile_seconds)
 
     history: list[dict] = []
     sign = _MONITOR_SIGN[config.monitor]
