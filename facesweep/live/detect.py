@@ -96,9 +96,11 @@ class YuNetDetector:
         try:
             self.net = cv2.FaceDetectorYN.create(str(path), "", (320, 240), score_threshold, nms_threshold, 5000)
             self.net.detect(np.zeros((240, 320, 3), np.uint8))  # a bad graph often loads and fails on first use
-        except cv2.error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown error"
-            raise CheckpointError(f"cannot load YuNet model {path}: not a YuNet ONNX file ({reason[:120]})") from None
+        except cv2.error:
+            raise CheckpointError(
+                f"cannot load YuNet model {path}: not a YuNet ONNX file (OpenCV cannot parse or run it); "
+                f"download {YUNET_HINT}"
+            ) from None
         self.min_face = min_face
         self.detect_width = detect_width
         self._input_size: tuple[int, int] = (320, 240)

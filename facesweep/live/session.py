@@ -111,7 +111,7 @@ def resolve_models(
             except CheckpointError:
                 continue
         if model.config.task != task:
-            raise UsageError(f"--{task}-model {ref} holds a {model.config.task} model, not a {task} model")
+            raise UsageError(f"--{task}-model {ref} holds a model for {model.config.task}, not for {task}")
         loaded.append(LoadedModel(task, ref, model))
     if not loaded:
         raise CheckpointError(NO_MODEL)

@@ -98,6 +98,7 @@ class VideoSource:
                 # Last chance: a USB camera that was unplugged and plugged back needs a fresh handle.
                 self.capture.release()
                 self.capture = self._reopen()
+                self._reopen = None  # once: a camera that keeps failing should end, not flap forever
 
     def close(self) -> None:
         self.capture.release()

@@ -1,0 +1,136 @@
+"""`facesweep live` end to end on a generated video with tiny untrained models; each error path's exit code."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import jax
+import pytest
+
+from facesweep.cli import main
+from facesweep.live import session
+from facesweep.live.testvideo import write_test_video
+from facesweep.live.track import iou
+from facesweep.model import artifacts
+from facesweep.model.artifacts import TrainedModel, save_model
+from facesweep.model.cnn import init_variables, model_for
+from facesweep.model.config import tiny
+from facesweep.tasks import get_task
+
+FRAMES = 24
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("live")
+    video = write_test_video(root / "faces.avi", frames=FRAMES, faces=2)
+    models = {}
+    for task in ("emotion", "gender"):
+        config = tiny(task)
+        variables = init_variables(model_for(config), jax.random.key(0))
+        models[task] = str(save_model(root / task, TrainedModel(config, get_task(task).classes, variables)))
+    return video, models
+
+
+@pytest.fixture(autouse=True)
+def _no_pretrained_no_compile_cache(tmp_path, monkeypatch):
+    """Tests see no shipped pretrained models, no facesweep.db, and leave jax's process-wide cache setting alone."""
+    monkeypatch.setattr(artifacts, "PRETRAINED_DIR", tmp_path / "no-pretrained")
+    monkeypatch.setattr(session, "enable_compile_cache", lambda: None)
+    monkeypatch.chdir(tmp_path)
+
+
+def models_args(models, tasks=("emotion", "gender")):
+    return [arg for task in tasks for arg in (f"--{task}-model", models[task])]
+
+
+def test_jsonl_on_a_generated_video(assets, capsys):
+    video, models = assets
+    code = main(["live", "--source", str(video.path), "--jsonl", *models_args(models)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["frame"] for r in records] == list(range(FRAMES))
+    assert all(len(r["faces"]) == 2 for r in records), [len(r["faces"]) for r in records]
+    assert {face["id"] for r in records for face in r["faces"]} == {1, 2}  # ids persist across frames
+    times = [r["time"] for r in records]
+    assert times == sorted(times) and times[0] > 0
+    face = records[-1]["faces"][0]
+    assert set(face) == {"id", "box", "detected", "emotion", "gender"}
+    assert set(face["emotion"]) == {"label", "p", "probs"}
+    assert list(face["emotion"]["probs"]) == list(get_task("emotion").classes)
+    assert list(face["gender"]["probs"]) == ["man", "woman"]
+    assert face["emotion"]["label"] == max(face["emotion"]["probs"], key=face["emotion"]["probs"].get)
+    assert sum(face["gender"]["probs"].values()) == pytest.approx(1.0, abs=1e-3)
+    # boxes land on the drawn faces (left to right), also on frames where the tracker carried them
+    for record, truth in zip(records, video.boxes, strict=True):
+        boxes = sorted((f["box"] for f in record["faces"]), key=lambda b: b[0])
+        assert all(iou(tuple(b), t) > 0.4 for b, t in zip(boxes, truth, strict=True)), (record["frame"], boxes)
+    assert "frames in" in err and "face" in err  # the summary goes to stderr, keeping stdout pure JSONL
+
+
+def test_piped_stdout_defaults_to_jsonl_and_record_writes_csv(assets, capsys, tmp_path):
+    video, models = assets
+    code = main(["live", "--source", str(video.path), "--frames", "5", "--record", "faces.csv",
+                 *models_args(models, ("gender",))])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 5 and all("emotion" not in f for r in records for f in r["faces"])
+    with open(tmp_path / "faces.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == sum(len(r["faces"]) for r in records) == 10
+    assert list(rows[0]) == ["time", "frame", "face", "x", "y", "w", "h", "gender", "gender_p", "gender_man",
+                             "gender_woman"]
+
+
+def test_jsonl_file_keeps_stdout_for_the_summary(assets, capsys, tmp_path):
+    video, models = assets
+    code = main(["live", "--source", str(video.path), "--frames", "3", "--jsonl", "frames.jsonl",
+                 *models_args(models)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert len((tmp_path / "frames.jsonl").read_text().splitlines()) == 3
+    assert "3 frames in" in out and not out.lstrip().startswith("{")
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--source", "57"], 6, "cannot open camera 57: no /dev/video57"),
+        (["--source", "missing.mp4"], 6, "no such file: missing.mp4"),
+        (["--source", "shots/*.jpg"], 6, "no images match 'shots/*.jpg'"),
+        (["--source", "VIDEO"], 4, "no model: run `facesweep study`"),
+        (["--source", "VIDEO", "--detector", "yunet"], 2, "--detector yunet needs --detector-model FILE"),
+        (["--source", "VIDEO", "--detector-model", "nope.onnx"], 4, "YuNet model not found"),
+        (["--source", "VIDEO", "--detector-model", "BAD_ONNX"], 4, "not a YuNet ONNX file"),
+        (["--source", "VIDEO", "--frames", "0"], 2, "--frames must be >= 1"),
+        (["--source", "VIDEO", "--emotion-model", "no/such/dir"], 4, "no model directory"),
+        (["--source", "VIDEO", "--emotion-model", "GENDER"], 2, "holds a model for gender, not for emotion"),
+        (["--source", "VIDEO", "--storage", "sqlite:///nowhere.db"], 5, "no study database"),
+    ],
+)
+def test_errors_are_one_line_with_an_exit_code(assets, capsys, tmp_path, args, code, message):
+    video, models = assets
+    (tmp_path / "bad.onnx").write_bytes(b"\x08\x01garbage, not a protobuf graph")
+    replace = {"VIDEO": str(video.path), "BAD_ONNX": str(tmp_path / "bad.onnx"), "GENDER": models["gender"]}
+    assert main(["live", *[replace.get(a, a) for a in args]]) == code
+    line = one_line_error(capsys)
+    assert line.startswith("facesweep live: error: ") and message in line
+
+
+def test_no_camera_is_the_default_source_here(capsys):
+    import pathlib
+
+    if pathlib.Path("/dev/video0").exists():
+        pytest.skip("this machine has a camera")
+    assert main(["live"]) == 6
+    assert "use a file instead" in one_line_error(capsys)

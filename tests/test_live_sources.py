@@ -1,0 +1,109 @@
+"""Frame sources: cameras that drop, videos that end, images and globs as slideshows, URLs with passwords."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facesweep.errors import CameraError
+from facesweep.live.sources import ImageSource, VideoSource, open_source, redact_url
+from facesweep.live.testvideo import write_test_video
+
+
+class FakeCapture:
+    """``cv2.VideoCapture`` stand-in: ``script`` is a list of True (a frame) / False (a failed read)."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.released = False
+
+    def read(self):
+        if not self.script or not self.script.pop(0):
+            return False, None
+        return True, np.zeros((4, 6, 3), np.uint8)
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FRAME_WIDTH: 6, cv2.CAP_PROP_FRAME_HEIGHT: 4, cv2.CAP_PROP_FPS: 30}.get(prop, 0)
+
+    def release(self):
+        self.released = True
+
+
+def test_camera_that_drops_briefly_recovers():
+    source = VideoSource(FakeCapture([True, False, False, True, True]), "camera 0", "camera",
+                         retries=3, sleep=lambda s: None)
+    assert len(list(source)) == 3
+    assert source.ended == "camera 0 stopped delivering frames (3 retries)"
+
+
+def test_camera_that_stays_dropped_is_reopened_once_then_ends():
+    reopened = []
+
+    def reopen():
+        reopened.append(True)
+        return FakeCapture([True, True])
+
+    source = VideoSource(FakeCapture([True] + [False] * 10), "camera 0", "camera",
+                         retries=3, sleep=lambda s: None, reopen=reopen)
+    assert len(list(source)) == 3  # 1 before the drop, 2 from the re-opened camera
+    assert reopened == [True]
+
+
+def test_video_ends_at_the_first_failed_read():
+    source = VideoSource(FakeCapture([True, True, False, True]), "video x.avi", "video")
+    assert len(list(source)) == 2 and source.ended == "end of video"
+    assert (source.width, source.height, source.fps) == (6, 4, 30)
+
+
+def test_video_file_source(tmp_path):
+    video = write_test_video(tmp_path / "v.avi", frames=5)
+    source = open_source(str(video.path))
+    frames = list(source)
+    source.close()
+    assert source.name == "video v.avi" and len(frames) == 5
+    assert frames[0].shape == (480, 640, 3) and frames[0].dtype == np.uint8
+
+
+def test_images_glob_folder_and_single_image(tmp_path):
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"shot{i}.png"), np.full((20, 30, 3), i * 50, np.uint8))
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "notes.txt").write_text("ignored")
+    source = open_source(str(tmp_path / "*"))
+    assert isinstance(source, ImageSource) and len(list(source)) == 3
+    assert source.ended == "end of 3 image(s), 1 unreadable skipped"
+    assert len(list(open_source(str(tmp_path)))) == 3
+    single = open_source(str(tmp_path / "shot1.png"))
+    assert single.name == "image shot1.png" and [f[0, 0, 0] for f in single] == [50]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("57", "cannot open camera 57"),
+        ("{tmp}/missing.mp4", "no such file"),
+        ("{tmp}/*.nothing", "no images match"),
+        ("{tmp}/bad.avi", "cannot decode video"),
+        ("{tmp}/bad.png", "cannot read image"),
+        ("{tmp}/empty", "no images in folder"),
+    ],
+)
+def test_sources_that_cannot_be_opened(tmp_path, spec, message):
+    (tmp_path / "bad.avi").write_bytes(b"not a video at all")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CameraError, match=message) as info:
+        open_source(spec.format(tmp=tmp_path))
+    assert "\n" not in str(info.value)
+
+
+def test_no_camera_message_says_how_to_use_a_file_instead():
+    with pytest.raises(CameraError) as info:
+        open_source("57")
+    assert "--source video.mp4" in str(info.value)
+
+
+def test_redact_url():
+    assert redact_url("rtsp://admin:hunter2@cam.local:554/live") == "rtsp://admin:***@cam.local:554/live"
+    assert redact_url("http://cam.local/stream.mjpg") == "http://cam.local/stream.mjpg"
