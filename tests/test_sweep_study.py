@@ -279,3 +279,13 @@ def test_cli_space_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture
     (tmp_path / "s.toml").write_text("[depth]\nlow = 3\nhigh = 1\n")
     code = main(["study", "--space", str(tmp_path / "s.toml"), "--workdir", str(tmp_path)])
     assert code == 2 and "[depth]: empty range" in capsys.readouterr().err
+
+
+def test_heartbeat_beats_through_optunas_storage_wrapper(tmp_path: Path) -> None:
+    from facesweep.sweep.storage import Heartbeat
+
+    study = optuna.create_study(storage=open_storage(default_storage_url(tmp_path), heartbeat=7))
+    trial = study.ask()
+    with Heartbeat(study._storage, trial._trial_id) as beat:
+        assert beat._interval == 7
+    assert study._storage._backend._get_stale_trial_ids(study._study_id) == []  # a fresh beat was recorded

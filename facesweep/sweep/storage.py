@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import warnings
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from facesweep.errors import StorageError
 
 DEFAULT_HEARTBEAT = 10  # seconds between a running trial's heartbeats
 GRACE_FACTOR = 3  # a trial is stale after this many missed heartbeats
+CREATE_ATTEMPTS = 4  # tries at opening a storage whose tables another worker is creating right now
 
 
 def default_storage_url(workdir: str | Path = ".") -> str:
@@ -41,9 +43,23 @@ def sqlite_path(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
+def with_driver(url: str) -> str:
+    """``postgresql://`` with the driver that is installed: SQLAlchemy 2.1 picks psycopg 3 by default, while
+    ``facesweep[postgres]`` installs psycopg2-binary. An explicit ``postgresql+driver://`` is left alone."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        return url
+    import importlib.util
+
+    rest = url.split("://", 1)[1]
+    if importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + rest
+    return "postgresql://" + rest
+
+
 def open_storage(url: str, *, heartbeat: int | None = DEFAULT_HEARTBEAT) -> optuna.storages.RDBStorage:
     """Connect (creating tables if needed); ``heartbeat=None`` opens it read-mostly, without heartbeats."""
     engine_kwargs: dict = {}
+    given, url = url, with_driver(url)
     if url.startswith("sqlite"):
         # Several worker processes share one file: wait for the lock instead of failing at once.
         engine_kwargs["connect_args"] = {"timeout": 60}
@@ -56,16 +72,25 @@ def open_storage(url: str, *, heartbeat: int | None = DEFAULT_HEARTBEAT) -> optu
     if heartbeat is not None:
         kwargs = dict(heartbeat_interval=int(heartbeat), grace_period=int(heartbeat) * GRACE_FACTOR)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ExperimentalWarning)
+                    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+            except Exception as exc:
+                # Workers started together race to create the tables; the loser finds them made on a retry.
+                racing = any(word in str(exc) for word in ("UNIQUE constraint", "already exists", "duplicate key"))
+                if not racing or attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
     except ImportError:
         raise StorageError(
-            f"cannot open storage {redact(url)}: its database driver is missing "
-            "(for PostgreSQL: pip install 'facesweep[postgres]')"
+            f"cannot open storage {redact(given)}: its database driver is missing "
+            "(for PostgreSQL: pip install 'facesweep[postgres]', which brings psycopg2-binary)"
         ) from None
     except Exception as exc:  # sqlalchemy's OperationalError/ArgumentError, psycopg2's errors, a bad URL
-        raise StorageError(f"cannot open storage {redact(url)}: {_one_line(exc, url)}") from None
+        raise StorageError(f"cannot open storage {redact(given)}: {_one_line(exc, url)}") from None
 
 
 def _one_line(exc: BaseException, url: str) -> str:
@@ -94,7 +119,9 @@ class Heartbeat:
     def __init__(self, storage: optuna.storages.BaseStorage, trial_id: int) -> None:
         self._storage = storage
         self._trial_id = trial_id
-        self._interval = getattr(storage, "heartbeat_interval", None)
+        # Study._storage is Optuna's cache wrapper: ask it, not the RDBStorage attribute.
+        get_interval = getattr(storage, "get_heartbeat_interval", None)
+        self._interval = get_interval() if get_interval is not None else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
