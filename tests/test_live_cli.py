@@ -9,6 +9,7 @@ import jax
 import pytest
 
 from facesweep.cli import main
+from facesweep.errors import CheckpointError
 from facesweep.live import session
 from facesweep.live.testvideo import write_test_video
 from facesweep.live.track import iou
@@ -134,3 +135,32 @@ def test_no_camera_is_the_default_source_here(capsys):
         pytest.skip("this machine has a camera")
     assert main(["live"]) == 6
     assert "use a file instead" in one_line_error(capsys)
+
+
+def test_models_default_to_the_best_study_trial_then_pretrained(assets, tmp_path, monkeypatch):
+    import facesweep.sweep
+
+    video, models = assets
+    (tmp_path / "facesweep.db").touch()  # a storage exists in the working directory
+    best = {"gender": models["gender"]}
+    monkeypatch.setattr(facesweep.sweep, "best_model_dir", lambda storage, task: best.get(task))
+    loaded = session.resolve_models()
+    assert [(m.task, m.ref) for m in loaded] == [("gender", models["gender"])]
+
+    pretrained = tmp_path / "pretrained"
+    artifacts_dir = save_model(pretrained / "emotion", artifacts.load_model(models["emotion"]))
+    monkeypatch.setattr(artifacts, "PRETRAINED_DIR", pretrained)
+    loaded = session.resolve_models()
+    assert [(m.task, m.ref) for m in loaded] == [("emotion", "pretrained:emotion"), ("gender", models["gender"])]
+    assert artifacts_dir.is_dir()
+
+
+def test_without_a_storage_file_optuna_is_not_consulted(monkeypatch):
+    import facesweep.sweep
+
+    def fail(storage, task):
+        raise AssertionError("best_model_dir called without a storage file")
+
+    monkeypatch.setattr(facesweep.sweep, "best_model_dir", fail)
+    with pytest.raises(CheckpointError, match="no model"):
+        session.resolve_models()
