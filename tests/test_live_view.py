@@ -112,12 +112,13 @@ def test_preview_is_half_blocks_of_the_frame_with_colours():
     frame[:240] = (0, 0, 255)  # red top half (BGR)
     state = two_faces()
     preview = render_preview(frame, state.faces, width=40)
-    lines = preview.plain.split("\n")
-    assert len(lines) == 15 and all(line == "▀" * 40 for line in lines)  # 40 x 30 pixels -> 15 rows
-    styles = {str(span.style) for span in preview.spans}
-    assert "rgb(255,0,0) on rgb(255,0,0)" in styles  # the red half
-    assert any("rgb(0,255,0)" in style for style in styles)  # the face boxes
+    text = as_text(preview)
+    assert text == preview.plain == "\n".join(["▀" * 40] * 15)  # 40 x 30 pixels -> 15 rows of 40 cells
     colour = Console(record=True, width=100, color_system="truecolor", force_terminal=True)
-    colour.print(render_view(state, preview=False))  # no frame kept: preview silently left out
+    colour.print(preview)
+    ansi = colour.export_text(styles=True)
+    assert "38;2;255;0;0;48;2;255;0;0m" in ansi  # a red cell: red above, red below
+    assert "38;2;0;255;0" in ansi or "48;2;0;255;0" in ansi  # the green face boxes
+    assert "▀" * 40 not in as_text(render_view(state, preview=True))  # no frame kept: no preview
     state.frame = frame
     assert "▀" * 40 in as_text(render_view(state, preview=True))
