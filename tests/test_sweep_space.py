@@ -36,7 +36,7 @@ def test_default_spaces_are_valid_and_sample_depth_and_epochs(task: str, n_train
 def test_synthetic_default_is_small() -> None:
     space = default_space("emotion", 7000, synthetic=True)
     assert space["depth"].low == 1 and space["depth"].high == 4
-    assert space.max_epochs(BASE) == 12
+    assert space.max_epochs(BASE) == 10
 
 
 def test_space_file_overrides_and_fixes(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_bad_curve_is_pruned_at_the_right_epoch() -> None:
 def test_hyperband_max_resource_is_the_largest_epochs() -> None:
     pruner = make_pruner("hyperband", SPACE.max_epochs(BASE))
     assert pruner._max_resource == 4
-    assert make_pruner("hyperband", default_space("emotion", 7000, synthetic=True).max_epochs(BASE))._max_resource == 12
+    assert make_pruner("hyperband", default_space("emotion", 7000, synthetic=True).max_epochs(BASE))._max_resource == 10
 
 
 # -- run_study ----------------------------------------------------------------------------------------------
@@ -289,3 +289,28 @@ def test_heartbeat_beats_through_optunas_storage_wrapper(tmp_path: Path) -> None
     with Heartbeat(study._storage, trial._trial_id) as beat:
         assert beat._interval == 7
     assert study._storage._backend._get_stale_trial_ids(study._study_id) == []  # a fresh beat was recorded
+
+
+@pytest.mark.parametrize(
+    "task,data,expected",
+    [("emotion", None, "emotion-synthetic"), ("emotion", "../shared/data/fer2013", "emotion-fer2013"),
+     ("gender", "/x/fer2013.csv", "gender-fer2013"), ("gender", "/x/My Faces", "gender-my-faces")],
+)
+def test_default_study_names(task: str, data: str | None, expected: str) -> None:
+    from facesweep.sweep.study import default_study_name
+
+    assert default_study_name(task, data) == expected
+
+
+def test_train_limit_takes_a_fixed_subset_and_keeps_val() -> None:
+    from facesweep.sweep.study import limit_train
+
+    spec = get_task("emotion")
+    data = Dataset(spec, spec.classes, {
+        "train": Split(np.arange(70, dtype=np.uint8).reshape(70, 1, 1, 1), np.arange(70, dtype=np.int32) % 7),
+        "val": Split(np.zeros((5, 1, 1, 1), np.uint8), np.zeros(5, np.int32)),
+    }, "fake")  # fmt: skip
+    small = limit_train(data, 21)
+    assert len(small.train) == 21 and len(small.val) == 5 and small.source == "fake, 21 of 70 train images"
+    assert np.array_equal(small.train.images, limit_train(data, 21).train.images)
+    assert limit_train(data, None) is data and limit_train(data, 500) is data

@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="trials at once in this process (pays on a GPU)")
     parser.add_argument("--heartbeat", type=int, default=10, metavar="S",
                         help="seconds between a trial's heartbeats; a killed worker's trial fails after 3x this")
+    parser.add_argument("--train-limit", type=int, metavar="N",
+                        help="train on a fixed subset of N train images (default: 2000 for the synthetic set, "
+                        "all for real data; 0 = all)")
     parser.add_argument("--json", action="store_true", help="print a summary object on stdout")
     # For tests and quick tries: the synthetic set's size, "N_TRAIN,N_VAL".
     parser.add_argument("--synthetic-size", help=argparse.SUPPRESS)
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         study_name=args.study_name, metric=args.metric, pruner=args.pruner, space=space, seed=args.seed,
         workdir=args.workdir, keep=args.keep, jobs=args.jobs, heartbeat=args.heartbeat,
         synthetic_size=_parse_size(args.synthetic_size),
+        train_limit=-1 if args.train_limit is None else (args.train_limit or None),
     )  # fmt: skip
     out, err = stdout_console(), stderr_console()
     if args.json:

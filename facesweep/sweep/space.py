@@ -141,14 +141,14 @@ def default_space(task: str, n_train: int, *, synthetic: bool = False) -> Search
     if synthetic or n_train <= 10_000:
         params = [
             Param("depth", "int", 1, 4),
-            Param("epochs", "int", 2, 12),
+            Param("epochs", "int", 2, 10),
             Param("width", "categorical", choices=(8, 16)),
-            Param("dense", "categorical", choices=("none", "32", "64")),
-            Param("dropout", "float", 0.0, 0.4, step=0.1),
+            Param("dense", "categorical", choices=("none", "64")),
+            Param("dropout", "categorical", choices=(0.0, 0.25)),  # few values: each is its own compiled program
             Param("learning_rate", "float", 5e-4, 5e-3, log=True),
             Param("batch_size", "categorical", choices=(64, 128)),
             Param("augment", "categorical", choices=(False, True)),
-            Param("patience", "categorical", choices=(0, 3)),
+            Param("patience", "categorical", choices=(0, 4)),
         ]
     else:
         params = [
