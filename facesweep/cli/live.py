@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "live", SUMMARY, EXAMPLES, run)
     p.add_argument("--source", default="0", help="camera index, video file, stream URL, image, folder or quoted glob")
     p.add_argument("--emotion-model", metavar="DIR", help="expression model (default: best trial, then pretrained)")
-    p.add_argument("--gender-model", metavar="DIR", help="gender model (default: best study trial, then pretrained)")
+    p.add_argument("--gender-model", metavar="DIR", help="gender model (default: best trial, then pretrained)")
     p.add_argument("--storage", metavar="URL", help="Optuna storage for the defaults (default: sqlite:///facesweep.db)")
     p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preview", action="store_true", help="show the frame as coloured half blocks with the boxes")
     p.add_argument("--detector", choices=("haar", "yunet"), default="haar", help="face detector (default: haar)")
     p.add_argument("--detector-model", metavar="ONNX", help="YuNet ONNX file (implies --detector yunet)")
-    p.add_argument("--min-face", type=int, default=48, metavar="PX", help="smallest face in pixels (default: 48)")
+    p.add_argument("--min-face", type=int, default=64, metavar="PX", help="smallest face in pixels (default: 64)")
     p.add_argument("--tta", action="store_true", help="average each prediction with its mirror image")
 
 

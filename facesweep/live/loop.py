@@ -191,7 +191,7 @@ class LiveLoop:
         clock: Callable[[], float] = time.perf_counter,
         start: float | None = None,
         tracker: Tracker | None = None,
-        detect_every: int = 3,  # frames per detection while faces are tracked (every frame while none are)
+        detect_every: int = 4,  # frames per detection while faces are tracked (every frame while none are)
         margin: float = 0.15,  # crop margin, fraction of the face box's side on each edge
         alpha: float = 0.5,  # EMA weight of the newest probabilities (1 = no smoothing)
         keep_frame: bool = False,  # keep the last frame in the state (for --preview)

@@ -53,7 +53,7 @@ class LiveOptions:
     preview: bool = False  # half-block colour preview of the frame with the boxes
     detector: str = "haar"  # "haar" | "yunet"
     detector_model: str | None = None  # YuNet ONNX file
-    min_face: int = 48  # smallest face, full-frame pixels
+    min_face: int = 64  # smallest face, full-frame pixels
     tta: bool = False  # average each prediction with its horizontal flip
 
 
