@@ -114,11 +114,15 @@ def class_weights_for(config: Config, labels: np.ndarray) -> np.ndarray:
 
 
 def create_train_state(
-    config: Config, rng: jax.Array, steps_per_epoch: int, class_weights: np.ndarray | None = None
+    config: Config,
+    rng: jax.Array,
+    steps_per_epoch: int,
+    class_weights: np.ndarray | None = None,
+    initial_variables: dict | None = None,
 ) -> TrainState:
-    """Initialised parameters, AdamW state and the run's schedule for ``config``."""
+    """Initialised parameters (or ``initial_variables``), AdamW state and the run's schedule for ``config``."""
     model = model_for(config)
-    variables = init_variables(model, rng)
+    variables = init_variables(model, rng) if initial_variables is None else initial_variables
     total = steps_per_epoch * config.epochs
     if config.schedule == "cosine":
         # One warm-up epoch, but at most a fifth of the run so a 1-2 epoch run still decays.
@@ -294,6 +298,7 @@ def train_and_evaluate(
     on_step: OnStep | None = None,
     stop_on_interrupt: bool = False,
     on_compile: Callable[[float], None] | None = None,
+    initial_variables: dict | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``data.train``, evaluate on ``data.val`` after every epoch, return a ``TrainResult``.
 
@@ -301,6 +306,8 @@ def train_and_evaluate(
     ``on_step(epoch, step, steps_per_epoch, metrics)`` gets the step's device-side metrics (``loss``,
     ``accuracy``); converting them to float waits for the device, so a progress bar should do it sparingly.
     ``on_compile(seconds)`` is called once the steps are compiled, before the first epoch (0 s when cached).
+    ``initial_variables`` (``{"params", "batch_stats"}`` for this config, e.g. from ``transfer_variables``)
+    replace the random initialisation, for fine-tuning.
     Early stopping (``config.patience > 0``) watches ``config.monitor`` and restores the best epoch's weights.
     """
     config.validate()
@@ -309,7 +316,9 @@ def train_and_evaluate(
     steps_per_epoch = len(train) // batch_size
     rng = jax.random.key(config.seed)
     init_rng, step_rng = jax.random.split(rng)
-    state = create_train_state(config, init_rng, steps_per_epoch, class_weights_for(config, train.labels))
+    state = create_train_state(
+        config, init_rng, steps_per_epoch, class_weights_for(config, train.labels), initial_variables
+    )
     shuffle = np.random.default_rng(config.seed)
 
     example = {"image": train.images[:batch_size], "label": train.labels[:batch_size].astype(np.int32)}
@@ -396,6 +405,35 @@ def train_and_evaluate(
         stopped_early=stopped_early,
         interrupted=interrupted,
     )
+
+
+def transfer_variables(source: dict, config: Config, seed: int = 0) -> dict:
+    """Fresh variables for ``config`` with every layer that ``source`` has in the same shape copied over.
+
+    For fine-tuning one task from another: the convolutional trunk transfers, a head whose class count differs
+    keeps its random initialisation. ``ConfigError`` when no layer matches (different architectures).
+    """
+    target = init_variables(model_for(config), jax.random.key(seed))
+    copied, total = 0, 0
+
+    def pick(path: tuple, fresh: Any) -> Any:
+        nonlocal copied, total
+        total += 1
+        node = source
+        for key in path:
+            key = getattr(key, "key", key)
+            if not isinstance(node, dict) or key not in node:
+                return fresh
+            node = node[key]
+        if getattr(node, "shape", None) != fresh.shape:
+            return fresh
+        copied += 1
+        return jnp.asarray(node, fresh.dtype)
+
+    result = jax.tree_util.tree_map_with_path(pick, target)
+    if copied == 0:
+        raise ConfigError("no layer of the source model matches the target architecture; cannot fine-tune")
+    return result
 
 
 def with_overrides(config: Config, **overrides: Any) -> Config:
