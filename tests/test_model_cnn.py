@@ -98,3 +98,22 @@ def test_augment_keeps_shape_and_range_and_varies_per_image() -> None:
     # A flat image stays flat whatever the warp (edge replication), up to brightness/contrast.
     flat = augment_batch(jnp.full((2, 48, 48, 3), 100, jnp.uint8), jax.random.key(3))
     assert float(jnp.ptp(flat[0])) < 1e-3
+
+
+def test_hash_dropout_rate_scale_and_determinism() -> None:
+    from facesweep.model.cnn import Dropout
+
+    x = jnp.ones((4, 32, 32, 16))
+    layer = Dropout(0.25)
+    out = layer.apply({}, x, deterministic=False, rngs={"dropout": jax.random.key(0)})
+    kept = np.asarray(out) != 0
+    assert abs(kept.mean() - 0.75) < 0.01  # 65k draws: the share kept is within 1% of 1 - rate
+    np.testing.assert_allclose(np.asarray(out)[kept], 1 / 0.75, rtol=1e-6)  # inverted dropout keeps the mean
+    again = layer.apply({}, x, deterministic=False, rngs={"dropout": jax.random.key(0)})
+    other = layer.apply({}, x, deterministic=False, rngs={"dropout": jax.random.key(1)})
+    np.testing.assert_array_equal(out, again)
+    assert 0.5 < np.mean(np.asarray(other) != 0) and not np.array_equal(out, other)
+    # neighbouring elements are not correlated (a weak hash would keep whole runs together)
+    flat = kept.reshape(-1)
+    assert abs(np.mean(flat[1:] == flat[:-1]) - (0.75**2 + 0.25**2)) < 0.01
+    np.testing.assert_array_equal(layer.apply({}, x, deterministic=True), x)

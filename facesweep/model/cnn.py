@@ -29,6 +29,35 @@ BN_MOMENTUM = 0.9  # running-statistics decay; 0.9 (not flax's 0.99) so short ru
 BN_EPSILON = 1e-5
 
 
+def _fmix32(h: jax.Array) -> jax.Array:
+    """MurmurHash3's 32-bit finaliser: a cheap, well-mixed bijection on uint32."""
+    h = (h ^ (h >> 16)) * jnp.uint32(0x85EBCA6B)
+    h = (h ^ (h >> 13)) * jnp.uint32(0xC2B2AE35)
+    return h ^ (h >> 16)
+
+
+class Dropout(nn.Module):
+    """Inverted dropout whose mask is a counter-based hash of (element index, per-call seed).
+
+    Why not ``nn.Dropout``: ``jax.random.bernoulli`` on activation-sized tensors costs ~23 ms per 2.4M-element
+    mask on XLA:CPU (threefry) and added ~4 s to the train step's compile; this mask costs ~0.25 ms and compiles
+    to a few fused integer ops, on CPU and GPU alike. The seed still comes from the module's ``dropout`` rng, so
+    masks differ per step and per layer and are reproducible from the train seed.
+    """
+
+    rate: float
+
+    @nn.compact
+    def __call__(self, x: jax.Array, *, deterministic: bool) -> jax.Array:
+        if deterministic or self.rate <= 0:
+            return x
+        seed = _fmix32(jax.random.bits(self.make_rng("dropout"), (), jnp.uint32))
+        index = jax.lax.iota(jnp.uint32, x.size).reshape(x.shape)
+        bits = _fmix32(index * jnp.uint32(0x9E3779B1) + seed)
+        threshold = jnp.uint32(min(int(round(self.rate * 2**32)), 2**32 - 1))
+        return jnp.where(bits >= threshold, x * (1.0 / (1.0 - self.rate)), jnp.zeros_like(x))
+
+
 class CNN(nn.Module):
     config: Config
 
@@ -46,17 +75,17 @@ class CNN(nn.Module):
                 x = nn.relu(x)
             x = max_pool_2x2(x)
             if cfg.conv_dropout > 0:
-                x = nn.Dropout(cfg.conv_dropout, deterministic=not train)(x)
+                x = Dropout(cfg.conv_dropout)(x, deterministic=not train)
         if cfg.dense:
             x = x.reshape(x.shape[0], -1)
         else:
             x = jnp.mean(x, axis=(1, 2))
         for i, units in enumerate(cfg.dense):
             if cfg.dropout > 0:
-                x = nn.Dropout(cfg.dropout, deterministic=not train)(x)
+                x = Dropout(cfg.dropout)(x, deterministic=not train)
             x = nn.relu(nn.Dense(units, name=f"dense{i}")(x))
         if cfg.dropout > 0 and cfg.dense:
-            x = nn.Dropout(cfg.dropout, deterministic=not train)(x)
+            x = Dropout(cfg.dropout)(x, deterministic=not train)
         return nn.Dense(cfg.num_classes, name="logits")(x)
 
 

@@ -1,0 +1,211 @@
+"""Training throughput of facesweep's engine against an equivalent PyTorch model, in one run; plus the single-face
+predict latency of expression model 1 and its first-step compile time.
+
+    pip install torch==2.13.0          # the bench extra; a CPU wheel is enough
+    python bench/throughput.py                     # both models, augmentation off in both frameworks
+    python bench/throughput.py --augment           # facesweep with its on-device augmentation (PyTorch has none)
+    python bench/throughput.py --models 1 --windows 7 --window-steps 10
+
+Models: "model-1" is the report's expression model 1 (conv blocks 64/128/256/512, dense 256 and 512,
+48x48x1, batch 64: ``seed-emotion-1``); "2-block" is ``seed-emotion-3`` (blocks 64/128, dense 256). Both
+frameworks get the same random uint8 images and labels, the same layers (3x3 conv without bias, batch norm,
+ReLU, 2x2 max-pool, dropout; dense + ReLU + dropout), AdamW, softmax cross-entropy, and the uint8 -> float
+scaling inside the timed step. facesweep runs its real jitted ``train_step`` (``facesweep.model.train``);
+PyTorch runs eagerly, channels_last, ``torch.set_num_threads(--threads)``.
+
+Reported: images/s as the median over ``--windows`` timed windows of ``--window-steps`` steps each after
+``--warmup`` steps, per framework and model, interleaved (facesweep window, PyTorch window, ...) so a noisy
+neighbour on a shared machine hits both alike; and the ratio facesweep / PyTorch of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from facesweep.model import train as engine  # noqa: E402
+from facesweep.model.artifacts import TrainedModel  # noqa: E402
+from facesweep.model.presets import get_preset  # noqa: E402
+
+MODELS = {"1": ("model-1", "seed-emotion-1"), "2": ("2-block", "seed-emotion-3")}
+
+
+# -- facesweep ----------------------------------------------------------------------------------------------
+class FacesweepRunner:
+    def __init__(self, config, images: np.ndarray, labels: np.ndarray) -> None:
+        self.config = config
+        self.images, self.labels = images, labels
+        self.state = engine.create_train_state(config, jax.random.key(0), steps_per_epoch=1000)
+        self.rng = jax.random.key(1)
+        self.i = 0
+
+    def batch(self) -> dict:
+        b = self.config.batch_size
+        start = (self.i * b) % (len(self.labels) - b)
+        self.i += 1
+        return {"image": self.images[start : start + b], "label": self.labels[start : start + b]}
+
+    def compile_seconds(self) -> float:
+        start = time.perf_counter()
+        engine._train_step.lower(self.state, self.batch(), self.rng).compile()
+        return time.perf_counter() - start
+
+    def steps(self, n: int) -> None:
+        metrics = None
+        for _ in range(n):
+            self.state, metrics = engine._train_step(self.state, self.batch(), self.rng)
+        jax.block_until_ready(metrics)
+
+
+# -- PyTorch ------------------------------------------------------------------------------------------------
+class TorchRunner:
+    def __init__(self, config, images: np.ndarray, labels: np.ndarray, threads: int) -> None:
+        import torch
+        from torch import nn
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        self.torch = torch
+        layers: list = []
+        channels = config.channels
+        side = config.image_size
+        for width in config.block_widths():
+            for _ in range(config.convs_per_block):
+                layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width, momentum=0.1),
+                           nn.ReLU(inplace=True)]  # fmt: skip
+                channels = width
+            layers += [nn.MaxPool2d(2)]
+            if config.conv_dropout:
+                layers += [nn.Dropout(config.conv_dropout)]
+            side //= 2
+        layers += [nn.Flatten()]
+        features = channels * side * side
+        for units in config.dense:
+            if config.dropout:
+                layers += [nn.Dropout(config.dropout)]
+            layers += [nn.Linear(features, units), nn.ReLU(inplace=True)]
+            features = units
+        if config.dropout and config.dense:
+            layers += [nn.Dropout(config.dropout)]
+        layers += [nn.Linear(features, config.num_classes)]
+        self.model = nn.Sequential(*layers).to(memory_format=torch.channels_last)
+        self.model.train()
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+        self.loss = nn.CrossEntropyLoss()
+        # NHWC uint8 -> NCHW view in channels_last memory: the same bytes the JAX side gets.
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)
+        self.labels = torch.from_numpy(labels.astype(np.int64))
+        self.batch_size = config.batch_size
+        self.i = 0
+
+    def steps(self, n: int) -> None:
+        torch = self.torch
+        b = self.batch_size
+        for _ in range(n):
+            start = (self.i * b) % (len(self.labels) - b)
+            self.i += 1
+            x = self.images[start : start + b].float().div_(255.0).contiguous(memory_format=torch.channels_last)
+            y = self.labels[start : start + b]
+            self.opt.zero_grad(set_to_none=True)
+            loss = self.loss(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+        float(loss)
+
+
+# -- measurement --------------------------------------------------------------------------------------------
+def timed_windows(runners: dict, warmup: int, windows: int, window_steps: int, batch: int) -> dict[str, list[float]]:
+    for runner in runners.values():
+        runner.steps(warmup)
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(windows):
+        for name, runner in runners.items():  # interleaved, so load spikes hit both frameworks
+            start = time.perf_counter()
+            runner.steps(window_steps)
+            rates[name].append(window_steps * batch / (time.perf_counter() - start))
+    return rates
+
+
+def predict_latency_ms(config, repeats: int = 300) -> dict[str, float]:
+    from facesweep.model.cnn import init_variables, model_for
+
+    model = TrainedModel(config, tuple(str(i) for i in range(config.num_classes)),
+                         init_variables(model_for(config), jax.random.key(0)))  # fmt: skip
+    face = np.random.default_rng(0).integers(0, 256, (1, *config.input_shape), dtype=np.uint8)
+    start = time.perf_counter()
+    model.predict(face)
+    first = time.perf_counter() - start
+    for _ in range(20):
+        model.predict(face)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict(face)
+        times.append(time.perf_counter() - start)
+    return {"median_ms": 1e3 * statistics.median(times), "p90_ms": 1e3 * float(np.percentile(times, 90)),
+            "first_call_s": first}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="1,2", help="which models: 1 (model-1), 2 (2-block); default 1,2")
+    parser.add_argument("--augment", action="store_true", help="facesweep with on-device augmentation")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
+    parser.add_argument("--warmup", type=int, default=5, help="steps before timing (default 5)")
+    parser.add_argument("--windows", type=int, default=5, help="timed windows (default 5)")
+    parser.add_argument("--window-steps", type=int, default=8, help="steps per window (default 8)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    results: dict = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} "
+        f"on {jax.devices()[0].platform}",
+        "augment": args.augment,
+        "models": {},
+    }
+    for key in args.models.split(","):
+        name, preset = MODELS[key]
+        config = get_preset(preset).__class__(**{**get_preset(preset).to_dict(), "augment": args.augment})
+        images = rng.integers(0, 256, (2048, *config.input_shape), dtype=np.uint8)
+        labels = rng.integers(0, config.num_classes, 2048).astype(np.int32)
+        flax_runner = FacesweepRunner(config, images, labels)
+        entry: dict = {"preset": preset, "batch": config.batch_size, "compile_s": flax_runner.compile_seconds()}
+        runners: dict = {"facesweep": flax_runner}
+        if not args.no_torch:
+            runners["pytorch"] = TorchRunner(config, images, labels, args.threads)
+        rates = timed_windows(runners, args.warmup, args.windows, args.window_steps, config.batch_size)
+        for framework, values in rates.items():
+            entry[framework] = {"median_img_s": statistics.median(values), "windows": [round(v, 1) for v in values]}
+        if "pytorch" in entry:
+            entry["ratio"] = entry["facesweep"]["median_img_s"] / entry["pytorch"]["median_img_s"]
+        if key == "1":
+            entry["predict_1_face"] = predict_latency_ms(config)
+        results["models"][name] = entry
+        if not args.json:
+            line = f"{name:8s} facesweep {entry['facesweep']['median_img_s']:7.1f} img/s"
+            if "pytorch" in entry:
+                line += f"  pytorch {entry['pytorch']['median_img_s']:7.1f} img/s  ratio {entry['ratio']:.2f}x"
+            line += f"  compile {entry['compile_s']:.2f}s"
+            if "predict_1_face" in entry:
+                p = entry["predict_1_face"]
+                line += f"  predict(1 face) median {p['median_ms']:.2f} ms p90 {p['p90_ms']:.2f} ms"
+            print(line, flush=True)
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
