@@ -120,7 +120,7 @@ def test_replace_with_trial_params_rebuilds_the_config_exactly(tmp_path: Path) -
 
 def test_fixed_trial_suggests_given_values() -> None:
     space = SearchSpace(default_space("emotion", 7000, synthetic=True).params)
-    params = {"depth": 2, "epochs": 3, "width": 16, "dense": "32", "dropout": 0.1, "learning_rate": 1e-3,
+    params = {"depth": 2, "epochs": 3, "width": 16, "dense": "64", "dropout": 0.25, "learning_rate": 1e-3,
               "batch_size": 64, "augment": False, "patience": 0}
     config = suggest_config(optuna.trial.FixedTrial(params), BASE, space)
-    assert (config.depth, config.epochs, config.width, config.dense) == (2, 3, 16, (32,))
+    assert (config.depth, config.epochs, config.width, config.dense) == (2, 3, 16, (64,))

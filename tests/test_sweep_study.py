@@ -281,6 +281,7 @@ def test_cli_space_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "[depth]: empty range" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 def test_heartbeat_beats_through_optunas_storage_wrapper(tmp_path: Path) -> None:
     from facesweep.sweep.storage import Heartbeat
 
