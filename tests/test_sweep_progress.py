@@ -85,3 +85,17 @@ def test_state_reporter_shows_nothing() -> None:
     reporter.trial_started(0, {}, 1)
     reporter.trial_finished(0, "FAIL", None, "TrainingDiverged")
     assert state.rows[0].note == "TrainingDiverged" and state.complete == 0
+
+
+def test_live_reporter_draws_on_a_terminal() -> None:
+    from facesweep.sweep.progress import LiveReporter
+
+    console = Console(file=io.StringIO(), width=120, color_system=None, force_terminal=True)
+    reporter = LiveReporter(console, clock=lambda: 5.0)
+    reporter.start(SweepState("live-test", "val_accuracy", target=1))
+    reporter.trial_started(0, {"depth": 2, "epochs": 3}, epochs=3)
+    reporter.epoch_done(0, 1, 0.3)
+    reporter.trial_finished(0, "COMPLETE", 0.5)
+    reporter.stop()
+    text = console.file.getvalue()
+    assert "study live-test: 1 of 1 trials complete" in text and "0.5000 *" in text
