@@ -13,18 +13,24 @@ ReLU, 2x2 max-pool, dropout; dense + ReLU + dropout), AdamW, softmax cross-entro
 scaling inside the timed step. facesweep runs its real jitted ``train_step`` (``facesweep.model.train``);
 PyTorch runs eagerly, channels_last, ``torch.set_num_threads(--threads)``.
 
-Reported: images/s as the median over ``--windows`` timed windows of ``--window-steps`` steps each after
-``--warmup`` steps, per framework and model, interleaved (facesweep window, PyTorch window, ...) so a noisy
-neighbour on a shared machine hits both alike; and the ratio facesweep / PyTorch of the medians.
+Each framework runs in its own fresh process (one per framework per round, alternating for ``--rounds``
+rounds), so neither framework's worker threads disturb the other and load spikes on a shared machine hit all
+alike. Reported: images/s as the median over all timed windows (``--window-steps`` steps each, after
+``--warmup`` steps), the ratio facesweep / PyTorch of the medians, and facesweep's first-step compile time.
+
+"pytorch-mallopt" is PyTorch with the same glibc malloc tuning that ``train_and_evaluate`` applies
+(``facesweep/model/runtime.py``); it speeds PyTorch up as well, so it is the fairer, stronger baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +43,7 @@ import numpy as np  # noqa: E402
 from facesweep.model import train as engine  # noqa: E402
 from facesweep.model.artifacts import TrainedModel  # noqa: E402
 from facesweep.model.presets import get_preset  # noqa: E402
+from facesweep.model.runtime import tune_host_allocator  # noqa: E402
 
 MODELS = {"1": ("model-1", "seed-emotion-1"), "2": ("2-block", "seed-emotion-3")}
 
@@ -121,20 +128,35 @@ class TorchRunner:
             loss = self.loss(self.model(x), y)
             loss.backward()
             self.opt.step()
-        float(loss)
+        float(loss.detach())
 
 
 # -- measurement --------------------------------------------------------------------------------------------
-def timed_windows(runners: dict, warmup: int, windows: int, window_steps: int, batch: int) -> dict[str, list[float]]:
-    for runner in runners.values():
-        runner.steps(warmup)
-    rates: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(windows):
-        for name, runner in runners.items():  # interleaved, so load spikes hit both frameworks
-            start = time.perf_counter()
-            runner.steps(window_steps)
-            rates[name].append(window_steps * batch / (time.perf_counter() - start))
-    return rates
+def worker(framework: str, key: str, args: argparse.Namespace) -> dict:
+    """One framework on one model in this (fresh) process: warm-up, then ``--windows`` timed windows."""
+    if framework == "pytorch-mallopt" or framework == "facesweep":
+        tune_host_allocator()  # what train_and_evaluate does; PyTorch gets it too in "pytorch-mallopt"
+    name, preset = MODELS[key]
+    config = dataclasses.replace(get_preset(preset), augment=args.augment)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2048, *config.input_shape), dtype=np.uint8)
+    labels = rng.integers(0, config.num_classes, 2048).astype(np.int32)
+    out: dict = {}
+    if framework == "facesweep":
+        runner = FacesweepRunner(config, images, labels)
+        out["compile_s"] = runner.compile_seconds()
+    else:
+        runner = TorchRunner(config, images, labels, args.threads)
+    runner.steps(args.warmup)
+    rates = []
+    for _ in range(args.windows):
+        start = time.perf_counter()
+        runner.steps(args.window_steps)
+        rates.append(args.window_steps * config.batch_size / (time.perf_counter() - start))
+    out["rates"] = rates
+    if framework == "facesweep" and key == "1" and args.predict:
+        out["predict_1_face"] = predict_latency_ms(config)
+    return out
 
 
 def predict_latency_ms(config, repeats: int = 300) -> dict[str, float]:
@@ -157,52 +179,72 @@ def predict_latency_ms(config, repeats: int = 300) -> dict[str, float]:
             "first_call_s": first}  # fmt: skip
 
 
+def run_worker(framework: str, key: str, argv: list[str], predict: bool) -> dict:
+    cmd = [sys.executable, __file__, "--worker", f"{framework}:{key}", *argv] + (["--predict"] if predict else [])
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"worker {framework}:{key} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="1,2", help="which models: 1 (model-1), 2 (2-block); default 1,2")
     parser.add_argument("--augment", action="store_true", help="facesweep with on-device augmentation")
-    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--frameworks", default="facesweep,pytorch,pytorch-mallopt",
+                        help="subset of facesweep, pytorch, pytorch-mallopt (PyTorch with the same malloc tuning)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
-    parser.add_argument("--warmup", type=int, default=5, help="steps before timing (default 5)")
-    parser.add_argument("--windows", type=int, default=5, help="timed windows (default 5)")
-    parser.add_argument("--window-steps", type=int, default=8, help="steps per window (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of one process per framework")
+    parser.add_argument("--warmup", type=int, default=4, help="steps before timing, per process (default 4)")
+    parser.add_argument("--windows", type=int, default=3, help="timed windows per process (default 3)")
+    parser.add_argument("--window-steps", type=int, default=6, help="steps per window (default 6)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--predict", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        framework, key = args.worker.split(":")
+        print(json.dumps(worker(framework, key, args)))
+        return
 
-    rng = np.random.default_rng(0)
+    argv = ["--threads", str(args.threads), "--warmup", str(args.warmup), "--windows", str(args.windows),
+            "--window-steps", str(args.window_steps)] + (["--augment"] if args.augment else [])  # fmt: skip
+    frameworks = args.frameworks.split(",")
     results: dict = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} "
-        f"on {jax.devices()[0].platform}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} on {jax.devices()[0].platform}",
         "augment": args.augment,
         "models": {},
     }
     for key in args.models.split(","):
         name, preset = MODELS[key]
-        config = get_preset(preset).__class__(**{**get_preset(preset).to_dict(), "augment": args.augment})
-        images = rng.integers(0, 256, (2048, *config.input_shape), dtype=np.uint8)
-        labels = rng.integers(0, config.num_classes, 2048).astype(np.int32)
-        flax_runner = FacesweepRunner(config, images, labels)
-        entry: dict = {"preset": preset, "batch": config.batch_size, "compile_s": flax_runner.compile_seconds()}
-        runners: dict = {"facesweep": flax_runner}
-        if not args.no_torch:
-            runners["pytorch"] = TorchRunner(config, images, labels, args.threads)
-        rates = timed_windows(runners, args.warmup, args.windows, args.window_steps, config.batch_size)
-        for framework, values in rates.items():
-            entry[framework] = {"median_img_s": statistics.median(values), "windows": [round(v, 1) for v in values]}
-        if "pytorch" in entry:
-            entry["ratio"] = entry["facesweep"]["median_img_s"] / entry["pytorch"]["median_img_s"]
-        if key == "1":
-            entry["predict_1_face"] = predict_latency_ms(config)
+        rates: dict[str, list[float]] = {fw: [] for fw in frameworks}
+        entry: dict = {"preset": preset, "batch": get_preset(preset).batch_size}
+        for round_ in range(args.rounds):
+            # One fresh process per framework per round, alternating, so load spikes from other users of a
+            # shared machine hit every framework alike and no framework's threads disturb another's.
+            for fw in frameworks:
+                out = run_worker(fw, key, argv, predict=(round_ == 0 and fw == "facesweep"))
+                rates[fw] += out["rates"]
+                if "compile_s" in out:
+                    entry.setdefault("compile_s", []).append(round(out["compile_s"], 2))
+                if "predict_1_face" in out:
+                    entry["predict_1_face"] = out["predict_1_face"]
+        for fw, values in rates.items():
+            entry[fw] = {"median_img_s": round(statistics.median(values), 1), "windows": [round(v) for v in values]}
+        for fw in frameworks:
+            if fw != "facesweep" and "facesweep" in entry:
+                entry[f"ratio_vs_{fw}"] = round(entry["facesweep"]["median_img_s"] / entry[fw]["median_img_s"], 2)
         results["models"][name] = entry
         if not args.json:
-            line = f"{name:8s} facesweep {entry['facesweep']['median_img_s']:7.1f} img/s"
-            if "pytorch" in entry:
-                line += f"  pytorch {entry['pytorch']['median_img_s']:7.1f} img/s  ratio {entry['ratio']:.2f}x"
-            line += f"  compile {entry['compile_s']:.2f}s"
+            parts = [f"{fw} {entry[fw]['median_img_s']:.1f} img/s" for fw in frameworks]
+            ratios = {k.removeprefix("ratio_vs_"): v for k, v in entry.items() if k.startswith("ratio_vs_")}
+            parts += [f"ratio vs {fw} {v:.2f}x" for fw, v in ratios.items()]
+            if "compile_s" in entry:
+                parts.append(f"first-step compile {statistics.median(entry['compile_s']):.2f}s")
             if "predict_1_face" in entry:
                 p = entry["predict_1_face"]
-                line += f"  predict(1 face) median {p['median_ms']:.2f} ms p90 {p['p90_ms']:.2f} ms"
-            print(line, flush=True)
+                parts.append(f"predict(1 face) median {p['median_ms']:.2f} ms, p90 {p['p90_ms']:.2f} ms")
+            print(f"{name}: " + ", ".join(parts), flush=True)
     if args.json:
         print(json.dumps(results))
 

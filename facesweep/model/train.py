@@ -39,6 +39,7 @@ from facesweep.model.augment import augment_batch
 from facesweep.model.cnn import count_params, init_variables, model_for
 from facesweep.model.config import Config
 from facesweep.model.metrics import classification_metrics, softmax_cross_entropy
+from facesweep.model.runtime import tune_host_allocator
 
 EVAL_BATCH = 256  # images per eval step; the last batch is padded and masked, so one shape serves all
 PLATEAU_FACTOR = 0.5  # "plateau" schedule: multiply the learning rate by this ...
@@ -312,6 +313,7 @@ def train_and_evaluate(
     """
     config.validate()
     _check_data(config, data)
+    tune_host_allocator()  # XLA:CPU only: reuse activation pages between steps (see runtime.py)
     train, num_classes, batch_size = data.train, config.num_classes, config.batch_size
     steps_per_epoch = len(train) // batch_size
     rng = jax.random.key(config.seed)
