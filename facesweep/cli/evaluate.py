@@ -4,9 +4,11 @@
     facesweep evaluate --model pretrained:gender --data ~/gender_test --json     # a bare <class>/ folder
     facesweep evaluate --model runs/x/best --tta                                  # synthetic faces, flip TTA
 
-The data is loaded for the model's own task, image size and channels, with no split made (``whole=True``): a
-folder with split folders keeps them, a bare folder of class folders becomes one split named ``test``. The
-default split is ``test`` when there is one, else ``val``.
+The data is loaded for the model's own task, image size and channels. With no ``--split`` (or ``--split test``)
+no split is made (``whole=True``): a folder with split folders keeps them, a bare folder of class folders becomes
+one split named ``test``; the default split is ``test`` when there is one, else ``val``. ``--split val`` on a bare
+folder makes the same seeded, stratified split as training (val fraction 0.2, seed 0), to score a model on the
+images it was validated on. Flip TTA follows the model's own setting unless ``--tta``/``--no-tta`` say otherwise.
 """
 
 from __future__ import annotations
@@ -37,7 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, metavar="DIR|pretrained:NAME", help="artifact directory or pretrained")
     p.add_argument("--data", metavar="PATH", help="image folders or a FER-2013 CSV (default: synthetic faces)")
     p.add_argument("--split", metavar="NAME", help="split to score (default: test if present, else val)")
-    p.add_argument("--tta", action="store_true", help="average with the horizontally flipped image")
+    p.add_argument(
+        "--tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average with the horizontally flipped image (default: the model's own setting)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
@@ -53,7 +60,7 @@ def pick_split(splits: dict, wanted: str | None) -> str:
     raise DataError(f"no test or val split in this data; pass --split (one of: {', '.join(splits)})")
 
 
-def evaluate_model(model: Any, images: Any, labels: Any, *, tta: bool = False) -> dict[str, Any]:
+def evaluate_model(model: Any, images: Any, labels: Any, *, tta: bool | None = None) -> dict[str, Any]:
     """``classification_metrics`` of ``model`` on ``images``/``labels`` plus mean log-loss; the library half."""
     import numpy as np
 
@@ -101,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         args.data,
         image_size=config.image_size,
         channels=config.channels,
-        whole=True,
+        whole=args.split in (None, "test"),  # a named train/val split of a bare folder is made as in training
         progress=sys.stderr.isatty() and not args.json,
     )
     if tuple(data.classes) != tuple(model.classes):
@@ -120,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         "data": args.data,
         "data_source": data.source,
         "split": split_name,
-        "tta": args.tta,
+        "tta": model.tta if args.tta is None else args.tta,
         "classes": list(model.classes),
         **result,
         "seconds": round(time.perf_counter() - start, 3),

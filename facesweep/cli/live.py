@@ -39,7 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector", choices=("haar", "yunet"), default="haar", help="face detector (default: haar)")
     p.add_argument("--detector-model", metavar="ONNX", help="YuNet ONNX file (implies --detector yunet)")
     p.add_argument("--min-face", type=int, default=64, metavar="PX", help="smallest face in pixels (default: 64)")
-    p.add_argument("--tta", action="store_true", help="average each prediction with its mirror image")
+    p.add_argument(
+        "--tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average each prediction with its mirror image (default: each model's own setting)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

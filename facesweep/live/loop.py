@@ -41,8 +41,9 @@ class Head:
     predict: Predict
 
     @classmethod
-    def from_model(cls, task: str, model: object, *, tta: bool = False) -> Head:
-        """Wrap a ``TrainedModel`` (anything with ``config``, ``classes`` and ``predict(images, tta=)``)."""
+    def from_model(cls, task: str, model: object, *, tta: bool | None = None) -> Head:
+        """Wrap a ``TrainedModel`` (anything with ``config``, ``classes`` and ``predict(images, tta=)``);
+        ``tta=None`` keeps the model's own default."""
         config = model.config  # type: ignore[attr-defined]
         predict = model.predict  # type: ignore[attr-defined]
         return cls(
@@ -50,7 +51,7 @@ class Head:
             tuple(model.classes),  # type: ignore[attr-defined]
             int(config.image_size),
             int(config.channels),
-            (lambda images: predict(images, tta=True)) if tta else predict,
+            predict if tta is None else (lambda images: predict(images, tta=tta)),
         )
 
 

@@ -54,7 +54,7 @@ class LiveOptions:
     detector: str = "haar"  # "haar" | "yunet"
     detector_model: str | None = None  # YuNet ONNX file
     min_face: int = 64  # smallest face, full-frame pixels
-    tta: bool = False  # average each prediction with its horizontal flip
+    tta: bool | None = None  # average each prediction with its horizontal flip; None = each model's own default
 
 
 @dataclass

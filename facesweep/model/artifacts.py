@@ -66,6 +66,7 @@ class TrainedModel:
     config: Config  # the full config it was trained with
     classes: tuple[str, ...]  # output i means classes[i]
     variables: Any  # {"params": ..., "batch_stats": ...}; moved to the device once, in float32
+    tta: bool = False  # the model's own default for predict(tta=None): flip averaging, when measured to help it
     module: CNN = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -79,8 +80,12 @@ class TrainedModel:
     def input_shape(self) -> tuple[int, int, int]:
         return self.config.input_shape
 
-    def predict(self, images: np.ndarray, *, tta: bool = False) -> np.ndarray:
-        """Class probabilities ``float32 (N, K)`` for ``uint8 (N, H, W, C)`` images of the config's shape."""
+    def predict(self, images: np.ndarray, *, tta: bool | None = None) -> np.ndarray:
+        """Class probabilities ``float32 (N, K)`` for ``uint8 (N, H, W, C)`` images of the config's shape.
+
+        ``tta=None`` uses the model's own default (``self.tta``, stored in its config.json).
+        """
+        tta = self.tta if tta is None else bool(tta)
         images = np.asarray(images)
         if images.ndim == 3 and images.shape == self.input_shape:
             raise CheckpointError(
@@ -143,6 +148,7 @@ def save_model(
         "dtype": dtype,
         "versions": {"facesweep": __version__, "jax": jax.__version__, "flax": flax.__version__},
         "extra": extra or {},
+        "inference": {"tta": bool(model.tta)},
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
@@ -215,7 +221,8 @@ def load_model(ref: str | Path) -> TrainedModel:
         jax.eval_shape(lambda: init_variables(model_for(config), jax.random.key(0)))
     )
     _check_matches(expected, restored, path)
-    return TrainedModel(config=config, classes=classes, variables=restored)
+    tta = bool(meta.get("inference", {}).get("tta", False))
+    return TrainedModel(config=config, classes=classes, variables=restored, tta=tta)
 
 
 def _check_matches(expected: Any, restored: Any, path: Path) -> None:
