@@ -69,6 +69,7 @@ def test_depth_without_effect_gives_no_clear_effect() -> None:
 def test_depth_that_helps_then_plateaus_gives_up_to_depth_k() -> None:
     c = report_of(depth_plateau()).complexity
     assert c.verdict == "up to depth k" and c.depth_k == 3
+    assert c.headline == "up to depth 3, then no"
     assert c.rho_below_k.low > 0
     assert not c.rho_above_k.low > 0
     assert c.sentence.startswith("Up to depth 3, then no")

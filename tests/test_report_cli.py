@@ -102,7 +102,7 @@ def test_rendered_view_has_both_answers_and_the_tables(tmp_path: Path) -> None:
     assert "trials: 30 (30 complete)" in text
     assert "Best trial at each depth" in text and "By depth (all trials)" in text
     assert "Does a deeper model predict better? -> no clear effect" in text
-    assert "Does training for more epochs predict better? -> up to epoch k" in text
+    assert "Does training for more epochs predict better? -> up to epoch 8, then no" in text
     assert "Up to epoch 8, then no" in text and "8 -> 16" in text
     assert "parameter importances (PED-ANOVA)" in text
     assert "skipped" not in text and "best model: not evaluated" in text

@@ -428,6 +428,11 @@ class ComplexityAnswer:
     rho_below_k: Correlation | None  # depth <= k, for the plateau rule
     rho_above_k: Correlation | None  # depth >= k
 
+    @property
+    def headline(self) -> str:
+        """The verdict for people: "up to depth 4, then no" rather than the schema's "up to depth k"."""
+        return f"up to depth {self.depth_k}, then no" if self.depth_k is not None else self.verdict
+
 
 def strength_of(rho: float | None) -> str | None:
     if rho is None:
@@ -603,6 +608,11 @@ class EpochsAnswer:
     early_stopping: EarlyStopping
     rho_epochs: Correlation
 
+    @property
+    def headline(self) -> str:
+        """The verdict for people: "up to epoch 8, then no" rather than the schema's "up to epoch k"."""
+        return f"up to epoch {self.epoch_k}, then no" if self.epoch_k is not None else self.verdict
+
 
 def peak_epochs(records: Sequence[TrialRecord], metric: str) -> PeakEpochs:
     peaks, at_last = [], 0
@@ -714,8 +724,7 @@ def answer_epochs(
     facts = []
     if peak.median is not None:
         facts.append(
-            f"{metric} peaked at a median epoch {peak.median:g} (IQR {peak.q1:g}-{peak.q3:g}, "
-            f"{peak.n} curves)"
+            f"{metric} peaked at a median epoch {peak.median:g} (IQR {peak.q1:g}-{peak.q3:g}, {peak.n} curves)"
         )
     if over.n_checked:
         onset = f", median epoch {over.median_onset:g}" if over.median_onset is not None else ""

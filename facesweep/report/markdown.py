@@ -1,6 +1,6 @@
 """``report.md``: the terminal report as Markdown, with the plots linked. A pure function of the reports.
 
-    text = render_markdown(reports, storage="sqlite:///facesweep.db", plots={"study": {"learning_curves": "x.png"}})
+text = render_markdown(reports, storage="sqlite:///facesweep.db", plots={"study": {"learning_curves": "x.png"}})
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def study_markdown(report: StudyReport, plots: Mapping[str, str] | None = None) 
     out = [f"## Study `{report.name}`", ""]
     out += [f"Task **{report.task or '?'}**, metric **{report.metric}**, data "
             f"{report.data or report.data_source or 'synthetic'}.", ""]  # fmt: skip
-    out += ["### Answers", "", f"- **Does a deeper model predict better? {c.verdict}.** {c.sentence}",
-            f"- **Does training for more epochs predict better? {e.verdict}.** {e.sentence}", ""]  # fmt: skip
+    out += ["### Answers", "", f"- **Does a deeper model predict better? {c.headline}.** {c.sentence}",
+            f"- **Does training for more epochs predict better? {e.headline}.** {e.sentence}", ""]  # fmt: skip
 
     out += ["### Summary", ""]
     counts = ", ".join(f"{v} {k}" for k, v in s.counts.items() if v) or "no trials"
@@ -54,8 +54,9 @@ def study_markdown(report: StudyReport, plots: Mapping[str, str] | None = None) 
     if s.best is not None:
         b = s.best
         out += [
-            f"- best trial #{b.number}: {report.metric} {fmt(b.value)}, val_accuracy {fmt(b.val_accuracy)}, "
-            f"val_loss {fmt(b.val_loss)}, macro-F1 {fmt(b.val_macro_f1)}, best epoch {b.best_epoch} of "
+            f"- best trial #{b.number}: {report.metric} {fmt(b.value)}, "
+            + ("" if report.metric == "val_accuracy" else f"val_accuracy {fmt(b.val_accuracy)}, ")
+            + f"val_loss {fmt(b.val_loss)}, macro-F1 {fmt(b.val_macro_f1)}, best epoch {b.best_epoch} of "
             f"{b.epochs_run} run, {fmt_seconds(b.train_seconds)} training, {fmt_params(b.param_count)} parameters",
             f"- config: `{describe_config(b.config, b.params)}`",
         ]
@@ -95,11 +96,15 @@ def study_markdown(report: StudyReport, plots: Mapping[str, str] | None = None) 
         out.append(f"- peak epoch of {report.metric} over {p.n} curves (pruned included): median {p.median:g}, "
                    f"IQR {p.q1:g}-{p.q3:g}; {p.n_at_last} peaked at their last epoch")  # fmt: skip
     o, st = e.overfitting, e.early_stopping
-    out.append(f"- overfitting onset (val loss minimum, then 2 epochs > 1% above it while train loss falls): "
-               f"{o.n_onset}/{o.n_checked} trials" + (f", median epoch {o.median_onset:g}" if o.median_onset else ""))
-    out.append(f"- epochs run {st.run_epochs} of {st.planned_epochs} planned; early stopping saved "
-               f"{st.saved_by_early_stopping} ({st.n_stopped_early} trials), pruning saved {st.saved_by_pruning} "
-               f"({st.n_pruned} trials); full-length trials ran {st.after_peak_full} epochs after their peak")
+    out.append(
+        f"- overfitting onset (val loss minimum, then 2 epochs > 1% above it while train loss falls): "
+        f"{o.n_onset}/{o.n_checked} trials" + (f", median epoch {o.median_onset:g}" if o.median_onset else "")
+    )
+    out.append(
+        f"- epochs run {st.run_epochs} of {st.planned_epochs} planned; early stopping saved "
+        f"{st.saved_by_early_stopping} ({st.n_stopped_early} trials), pruning saved {st.saved_by_pruning} "
+        f"({st.n_pruned} trials); full-length trials ran {st.after_peak_full} epochs after their peak"
+    )
     out.append(f"- Spearman epochs vs {report.metric}: {fmt_corr(e.rho_epochs)}")
     out.append("")
     if e.gains:

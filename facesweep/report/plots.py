@@ -51,7 +51,7 @@ def plot_metric_by_depth(report: StudyReport, path: Path) -> Path:
     rho = c.rho_depth
     ci = f", 95% CI {rho.low:+.2f}..{rho.high:+.2f}" if rho.low is not None else ""
     sub = f"Spearman rho = {rho.rho:+.2f}{ci} (n={rho.n})" if rho.rho is not None else "correlation undefined"
-    ax.set_title(f"{report.metric} by depth: {c.verdict}\n{sub}", fontsize=11)
+    ax.set_title(f"{report.metric} by depth: {c.headline}\n{sub}", fontsize=11)
     ax.set_xlabel("depth (conv blocks)")
     ax.set_ylabel(f"{report.metric} (completed trials)")
     ax.set_xticks(depths, [f"{d}\n(n={len(vs)})" for d, vs in zip(depths, values, strict=True)])

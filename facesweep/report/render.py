@@ -135,7 +135,7 @@ def render_complexity(report: StudyReport) -> RenderableType:
                                    report.metric))  # fmt: skip
     parts.append(render_correlations([c.rho_depth, c.rho_params], report.metric))
     parts.append(render_importances(report.importances))
-    parts.append(answer_text(f"Does a deeper model predict better? -> {c.verdict}", c.sentence))
+    parts.append(answer_text(f"Does a deeper model predict better? -> {c.headline}", c.sentence))
     return Panel(Group(*parts), title="1. Complexity", title_align="left")
 
 
@@ -178,7 +178,7 @@ def render_epochs(report: StudyReport) -> RenderableType:
         )
     )
     parts.append(render_correlations([e.rho_epochs], report.metric))
-    parts.append(answer_text(f"Does training for more epochs predict better? -> {e.verdict}", e.sentence))
+    parts.append(answer_text(f"Does training for more epochs predict better? -> {e.headline}", e.sentence))
     return Panel(Group(*parts), title="2. Epochs", title_align="left")
 
 
