@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--tta",
         action=argparse.BooleanOptionalAction,
-        default=None,
-        help="average each prediction with its mirror image (default: each model's own setting)",
+        default=False,
+        help="average each prediction with its mirror image (default: off -- it doubles the model time, and the "
+        "per-face average over frames already smooths)",
     )
 
 
