@@ -135,3 +135,37 @@ def test_half_precision_artifact(folders: Path, tmp_path: Path, capsys: pytest.C
     assert json.loads((out / "config.json").read_text())["dtype"] == "float16"
     assert main(["evaluate", "--model", str(out), "--data", str(folders / "split"), "--json"]) == 0
     assert np.isfinite(json.loads(capsys.readouterr().out)["accuracy"])
+
+
+def test_init_from_copies_the_trunk_of_another_model(
+    folders: Path, trained: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    if not (trained["out"] / "params.msgpack").is_file():
+        assert main([*trained["args"], "--json"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "tuned"
+    args = ["train", "--data", str(folders / "split"), *TINY, "--epochs", "1", "--lr", "1e-9", "--out", str(out)]
+    assert main([*args, "--init-from", str(trained["out"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["init_from"] == str(trained["out"])
+    from facesweep.model.artifacts import load_model
+
+    source, tuned = load_model(trained["out"]), load_model(out)
+    # A learning rate of 1e-9 barely moves the weights: the trunk must be the source's, not a fresh init.
+    np.testing.assert_allclose(
+        tuned.variables["params"]["conv0_0"]["kernel"], source.variables["params"]["conv0_0"]["kernel"], atol=1e-5
+    )
+
+
+def test_evaluate_split_val_on_a_bare_folder_makes_the_training_split(
+    folders: Path, trained: dict, capsys: pytest.CaptureFixture
+) -> None:
+    if not (trained["out"] / "params.msgpack").is_file():
+        assert main([*trained["args"], "--json"]) == 0
+    capsys.readouterr()
+    args = ["evaluate", "--model", str(trained["out"]), "--data", str(folders / "bare"), "--json"]
+    assert main([*args, "--split", "val"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    from facesweep.io import load_dataset
+
+    expected = load_dataset("emotion", folders / "bare", seed=0).val  # the seeded, stratified 20% training makes
+    assert report["split"] == "val" and report["n"] == len(expected) < 50

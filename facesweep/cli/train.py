@@ -31,6 +31,8 @@ EXAMPLES = """
     facesweep train --task emotion --preset seed-emotion-1 --data ~/fer2013 --epochs 30
     facesweep train --task gender --data ~/gender --depth 5 --width 32 --dense 128 --epochs 20 --patience 4
     facesweep train --epochs 3 --json
+    facesweep train --task gender --data ~/gender --image-size 48 --channels 1 --init-from pretrained:emotion \
+      --depth 4 --width 64 --max-width 256 --convs-per-block 2 --dense 256 --epochs 40 --lr 5e-4
 """
 
 # flag dest -> Config field, for the flags that simply override a field
@@ -38,6 +40,9 @@ OVERRIDES = {
     "depth": "depth",
     "width": "width",
     "growth": "growth",
+    "max_width": "max_width",
+    "image_size": "image_size",
+    "channels": "channels",
     "convs_per_block": "convs_per_block",
     "dense": "dense",
     "conv_dropout": "conv_dropout",
@@ -65,6 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     arch.add_argument("--depth", type=int, metavar="N", help="conv blocks; each halves H and W")
     arch.add_argument("--width", type=int, metavar="W", help="channels of the first block")
     arch.add_argument("--growth", type=float, metavar="G", help="channel multiplier per block")
+    arch.add_argument("--max-width", type=int, metavar="W", help="cap on channels per block")
+    arch.add_argument("--image-size", type=int, metavar="PX", help="input side in pixels (default: the task's)")
+    arch.add_argument("--channels", type=int, choices=(1, 3), help="1 = grayscale, 3 = RGB (default: the task's)")
     arch.add_argument("--convs-per-block", type=int, metavar="N", help="3x3 convs per block")
     arch.add_argument("--dense", metavar="UNITS", help="dense head, e.g. 256,512 (or 'none')")
     arch.add_argument("--conv-dropout", type=float, metavar="P", help="dropout after each block")
@@ -81,6 +89,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--label-smoothing", type=float, metavar="X", help="cross-entropy label smoothing")
     tr.add_argument("--no-augment", action="store_true", help="no flip/shift/scale/rotation/brightness jitter")
     tr.add_argument("--seed", type=int, metavar="S", help="init, dropout, augmentation and shuffling seed")
+    tr.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="fine-tune from a model (DIR or pretrained:NAME): same-shape layers are copied, the rest start fresh",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="artifact directory (default runs/train/<task>-<timestamp>)")
     out.add_argument("--half", action="store_true", help="save float16 weights (half the size)")
@@ -208,8 +221,14 @@ def run(args: argparse.Namespace) -> int:
             f"dense {','.join(map(str, config.dense)) or 'none'}, {config.epochs} epochs",
             soft_wrap=True,
         )
+    initial = None
+    if args.init_from:
+        from facesweep.model.artifacts import load_model
+        from facesweep.model.train import transfer_variables
+
+        initial = transfer_variables(load_model(args.init_from).variables, config, seed=config.seed)
     if args.json:
-        result = train_and_evaluate(config, data, stop_on_interrupt=True)
+        result = train_and_evaluate(config, data, stop_on_interrupt=True, initial_variables=initial)
     else:
         with _ProgressView(console, config) as view:
             result = train_and_evaluate(
@@ -219,10 +238,12 @@ def run(args: argparse.Namespace) -> int:
                 on_step=view.on_step,
                 on_compile=view.on_compile,
                 stop_on_interrupt=True,
+                initial_variables=initial,
             )
     extra = {
         "command": "train",
         "preset": args.preset,
+        "init_from": args.init_from,
         "data": args.data,
         "data_source": data.source,
         "best_epoch": result.best_epoch,

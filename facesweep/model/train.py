@@ -430,7 +430,7 @@ def transfer_variables(source: dict, config: Config, seed: int = 0) -> dict:
         if getattr(node, "shape", None) != fresh.shape:
             return fresh
         copied += 1
-        return jnp.asarray(node, fresh.dtype)
+        return jnp.array(node, dtype=fresh.dtype)  # a copy: the train step donates its state's buffers
 
     result = jax.tree_util.tree_map_with_path(pick, target)
     if copied == 0:
