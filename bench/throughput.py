@@ -138,6 +138,8 @@ def worker(framework: str, key: str, args: argparse.Namespace) -> dict:
         tune_host_allocator()  # what train_and_evaluate does; PyTorch gets it too in "pytorch-mallopt"
     name, preset = MODELS[key]
     config = dataclasses.replace(get_preset(preset), augment=args.augment)
+    if framework.startswith("predict"):
+        return {"predict_1_face": predict_latency_ms(config)}
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (2048, *config.input_shape), dtype=np.uint8)
     labels = rng.integers(0, config.num_classes, 2048).astype(np.int32)
@@ -154,8 +156,6 @@ def worker(framework: str, key: str, args: argparse.Namespace) -> dict:
         runner.steps(args.window_steps)
         rates.append(args.window_steps * config.batch_size / (time.perf_counter() - start))
     out["rates"] = rates
-    if framework == "facesweep" and key == "1" and args.predict:
-        out["predict_1_face"] = predict_latency_ms(config)
     return out
 
 
@@ -179,9 +179,13 @@ def predict_latency_ms(config, repeats: int = 300) -> dict[str, float]:
             "first_call_s": first}  # fmt: skip
 
 
-def run_worker(framework: str, key: str, argv: list[str], predict: bool) -> dict:
-    cmd = [sys.executable, __file__, "--worker", f"{framework}:{key}", *argv] + (["--predict"] if predict else [])
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def run_worker(framework: str, key: str, argv: list[str]) -> dict:
+    cmd = [sys.executable, __file__, "--worker", f"{framework}:{key}", *argv]
+    # Plain "pytorch" must not inherit the malloc tuning that importing facesweep.model.train applies; nor does
+    # "predict", which measures latency as the live view sees it (it never imports the training engine).
+    plain = framework in ("pytorch", "predict")
+    env = {**os.environ, "FACESWEEP_NO_MALLOPT": "1"} if plain else None
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"worker {framework}:{key} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -200,7 +204,6 @@ def main() -> None:
     parser.add_argument("--window-steps", type=int, default=6, help="steps per window (default 6)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--predict", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         framework, key = args.worker.split(":")
@@ -219,16 +222,17 @@ def main() -> None:
         name, preset = MODELS[key]
         rates: dict[str, list[float]] = {fw: [] for fw in frameworks}
         entry: dict = {"preset": preset, "batch": get_preset(preset).batch_size}
-        for round_ in range(args.rounds):
+        for _ in range(args.rounds):
             # One fresh process per framework per round, alternating, so load spikes from other users of a
             # shared machine hit every framework alike and no framework's threads disturb another's.
             for fw in frameworks:
-                out = run_worker(fw, key, argv, predict=(round_ == 0 and fw == "facesweep"))
+                out = run_worker(fw, key, argv)
                 rates[fw] += out["rates"]
                 if "compile_s" in out:
                     entry.setdefault("compile_s", []).append(round(out["compile_s"], 2))
-                if "predict_1_face" in out:
-                    entry["predict_1_face"] = out["predict_1_face"]
+        if key == "1":
+            entry["predict_1_face"] = run_worker("predict", key, argv)["predict_1_face"]
+            entry["predict_1_face_tuned"] = run_worker("predict-tuned", key, argv)["predict_1_face"]
         for fw, values in rates.items():
             entry[fw] = {"median_img_s": round(statistics.median(values), 1), "windows": [round(v) for v in values]}
         for fw in frameworks:
@@ -243,7 +247,9 @@ def main() -> None:
                 parts.append(f"first-step compile {statistics.median(entry['compile_s']):.2f}s")
             if "predict_1_face" in entry:
                 p = entry["predict_1_face"]
-                parts.append(f"predict(1 face) median {p['median_ms']:.2f} ms, p90 {p['p90_ms']:.2f} ms")
+                q = entry["predict_1_face_tuned"]
+                parts.append(f"predict(1 face) median {p['median_ms']:.2f} ms, p90 {p['p90_ms']:.2f} ms "
+                             f"(in a malloc-tuned training process: {q['median_ms']:.2f} ms)")  # fmt: skip
             print(f"{name}: " + ", ".join(parts), flush=True)
     if args.json:
         print(json.dumps(results))

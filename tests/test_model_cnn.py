@@ -117,3 +117,21 @@ def test_hash_dropout_rate_scale_and_determinism() -> None:
     flat = kept.reshape(-1)
     assert abs(np.mean(flat[1:] == flat[:-1]) - (0.75**2 + 0.25**2)) < 0.01
     np.testing.assert_array_equal(layer.apply({}, x, deterministic=True), x)
+
+
+@pytest.mark.parametrize("channels", [3, 40])  # below and above MIN_CHANNELS
+def test_conv3x3_matches_flax_conv_and_its_gradients(channels: int) -> None:
+    from facesweep.model.conv import Conv3x3
+
+    x = jax.random.normal(jax.random.key(0), (2, 7, 6, channels))
+    ours, ref = Conv3x3(5), nn.Conv(5, (3, 3), padding="SAME", use_bias=False)
+    variables = ref.init(jax.random.key(1), x)
+    assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, variables)
+
+    def loss(module):
+        return lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
+
+    np.testing.assert_allclose(ours.apply(variables, x), ref.apply(variables, x), rtol=1e-5, atol=1e-5)
+    for got, want in zip(jax.grad(loss(ours), argnums=(0, 1))(variables, x),
+                         jax.grad(loss(ref), argnums=(0, 1))(variables, x), strict=True):  # fmt: skip
+        jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), got, want)

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from facesweep.model.config import Config
+from facesweep.model.conv import Conv3x3
 from facesweep.model.pool import max_pool_2x2
 
 BN_MOMENTUM = 0.9  # running-statistics decay; 0.9 (not flax's 0.99) so short runs evaluate well
@@ -67,8 +68,8 @@ class CNN(nn.Module):
         x = images.astype(jnp.float32) * (1.0 / 255.0)
         for block, width in enumerate(cfg.block_widths()):
             for conv in range(cfg.convs_per_block):
-                # No conv bias: the batch norm's shift makes it redundant.
-                x = nn.Conv(width, (3, 3), padding="SAME", use_bias=False, name=f"conv{block}_{conv}")(x)
+                # No conv bias: the batch norm's shift makes it redundant. Conv3x3: a faster filter gradient on CPU.
+                x = Conv3x3(width, name=f"conv{block}_{conv}")(x)
                 x = nn.BatchNorm(
                     use_running_average=not train, momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"bn{block}_{conv}"
                 )(x)

@@ -7,8 +7,9 @@ sizes, one arena, and not to trim makes the next step reuse the same pages: ~17-
 2-core dev machine (``bench/throughput.py``). The cost: the process keeps its peak heap until it exits, which is
 what a training process does anyway.
 
-Applied once per process by ``train_and_evaluate`` when jax runs on the CPU and the C library is glibc;
-``FACESWEEP_NO_MALLOPT=1`` turns it off. It is a no-op elsewhere (macOS, musl, GPU backends).
+Applied once per process when ``facesweep.model.train`` is imported (it must happen before XLA starts its
+worker threads to take full effect) and again, idempotently, by ``train_and_evaluate``, on Linux with glibc;
+``FACESWEEP_NO_MALLOPT=1`` turns it off. A no-op elsewhere (macOS, musl).
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ def tune_host_allocator() -> bool:
     _applied = False
     if os.environ.get("FACESWEEP_NO_MALLOPT") or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
-    import jax
-
-    if jax.default_backend() != "cpu":
-        return False
+    # Deliberately not asking jax for its backend first: that starts XLA's worker threads, and threads that
+    # already have their own malloc arena keep it (and its per-thread mmap behaviour). On a GPU host the
+    # setting only concerns host memory and is harmless.
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         ok = libc.mallopt(_M_ARENA_MAX, 1) and libc.mallopt(_M_MMAP_MAX, 0)

@@ -65,6 +65,9 @@ def _decay_mask(params: Any) -> Any:
     return jax.tree.map(lambda p: p.ndim > 1, params)
 
 
+tune_host_allocator()  # before XLA starts its threads; see runtime.py (FACESWEEP_NO_MALLOPT=1 to skip)
+
+
 # One optimizer object for every run: its hyperparameters are arrays in the optimizer state (overwritten per
 # run and per step), so the static part of the train state -- and hence the compiled program -- is shared.
 _TX = optax.inject_hyperparams(optax.adamw)(learning_rate=1e-3, weight_decay=1e-4, mask=_decay_mask)
