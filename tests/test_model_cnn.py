@@ -119,7 +119,7 @@ def test_hash_dropout_rate_scale_and_determinism() -> None:
     np.testing.assert_array_equal(layer.apply({}, x, deterministic=True), x)
 
 
-@pytest.mark.parametrize("channels", [3, 40])  # below and above MIN_CHANNELS
+@pytest.mark.parametrize("channels", [3, 40])  # below and above MIN_CHANNELS (on CPU)
 def test_conv3x3_matches_flax_conv_and_its_gradients(channels: int) -> None:
     from facesweep.model.conv import Conv3x3
 
@@ -135,3 +135,15 @@ def test_conv3x3_matches_flax_conv_and_its_gradients(channels: int) -> None:
     for got, want in zip(jax.grad(loss(ours), argnums=(0, 1))(variables, x),
                          jax.grad(loss(ref), argnums=(0, 1))(variables, x), strict=True):  # fmt: skip
         jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), got, want)
+
+
+def test_conv3x3_custom_gradient_directly() -> None:
+    # The custom VJP itself, whatever backend picks for the module.
+    from facesweep.model.conv import _conv, conv3x3
+
+    x = jax.random.normal(jax.random.key(0), (2, 6, 5, 33))
+    k = jax.random.normal(jax.random.key(1), (3, 3, 33, 4))
+    ours = jax.grad(lambda x, k: jnp.sum(jnp.sin(conv3x3(x, k))), argnums=(0, 1))(x, k)
+    reference = jax.grad(lambda x, k: jnp.sum(jnp.sin(_conv(x, k))), argnums=(0, 1))(x, k)
+    for got, want in zip(ours, reference, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

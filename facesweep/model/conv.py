@@ -6,8 +6,8 @@ expression models' middle layers. Written as nine GEMMs -- one per kernel tap, `
 for expression model 1 on the 2-core dev machine (``bench/throughput.py``). The input gradient stays XLA's own.
 Both are ordinary jax ops, so this runs (and is exact up to float rounding) on GPU as well.
 
-Used for layers with at least ``MIN_CHANNELS`` input channels; a 1- or 3-channel first layer is faster with
-XLA's kernel.
+Used on the CPU backend for layers with at least ``MIN_CHANNELS`` input channels (a 1- or 3-channel first
+layer is faster with XLA's kernel); on GPU the layer is a plain ``lax.conv_general_dilated`` (cuDNN).
 """
 
 from __future__ import annotations
@@ -61,4 +61,6 @@ class Conv3x3(nn.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         kernel = self.param("kernel", nn.initializers.lecun_normal(), (3, 3, x.shape[-1], self.features))
         kernel = kernel.astype(x.dtype)
-        return conv3x3(x, kernel) if x.shape[-1] >= MIN_CHANNELS else _conv(x, kernel)
+        # On GPU cuDNN's backward-filter kernel is the better choice; the GEMM form is a CPU win.
+        use_gemm = x.shape[-1] >= MIN_CHANNELS and jax.default_backend() == "cpu"
+        return conv3x3(x, kernel) if use_gemm else _conv(x, kernel)
