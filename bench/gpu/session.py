@@ -119,9 +119,8 @@ def job_emotion(args: argparse.Namespace) -> None:
     # Gender, fine-tuned from the expression network: same trunk, 48x48 gray input, a fresh 2-way head.
     emotion = load_model(WORK / "emotion")
     gender_data = load_dataset("gender", args.data / "gender", image_size=48, channels=1, seed=0)
-    gconfig = config_for_task("gender", **{**overrides, **GENDER_FINETUNE}, image_size=48, channels=1)
-    if args.smoke:
-        gconfig = config_for_task("gender", **{**overrides, **GENDER_FINETUNE, "epochs": 2}, image_size=48, channels=1)
+    finetune = {**overrides, **GENDER_FINETUNE, **({"epochs": 2} if args.smoke else {})}
+    gconfig = config_for_task("gender", **finetune, image_size=48, channels=1)  # patience 0, as EMOTION
     init = transfer_variables(emotion.variables, gconfig)
     gstart = time.time()
 
@@ -130,7 +129,6 @@ def job_emotion(args: argparse.Namespace) -> None:
         if time.time() > deadline:
             raise KeyboardInterrupt
 
-    gconfig = gconfig.__class__(**{**gconfig.to_dict(), "patience": 0})
     gres = train_and_evaluate(
         gconfig, gender_data, on_epoch=on_gender_epoch, stop_on_interrupt=True, initial_variables=init
     )
