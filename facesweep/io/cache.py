@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-CACHE_FORMAT = 1  # bump when the entry layout changes
+CACHE_FORMAT = 2  # bump when the entry layout changes (2: per-image paths in the extra JSON)
 _META = "__meta__"
 
 

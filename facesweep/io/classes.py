@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from facesweep.tasks import Task
+from collections.abc import Iterable
+
+from facesweep.tasks import TASKS, Task
 
 # Extra names seen in public face datasets; the canonical name of each class always matches too.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -25,3 +27,16 @@ def class_index(task: Task, name: str) -> int | None:
         if key == cls or key in ALIASES.get(cls, ()):
             return index
     return None
+
+
+def suggest_task(task: Task, names: Iterable[str]) -> str | None:
+    """The name of another task whose classes match more of the folder ``names`` than ``task``'s do (all of them,
+    or else the most), for a "did you mean --task gender?" hint; ``None`` when no other task fits better."""
+    names = list(names)
+
+    def matched(t: Task) -> int:
+        return sum(class_index(t, n) is not None for n in names)
+
+    own = matched(task)
+    best = max((t for t in TASKS.values() if t.name != task.name), key=matched, default=None)
+    return best.name if best is not None and matched(best) > own else None

@@ -17,6 +17,7 @@ from facesweep.tasks import Task
 class Split:
     images: np.ndarray  # uint8 (N, H, W, C)
     labels: np.ndarray  # int32 (N,), indices into Dataset.classes
+    paths: tuple[str, ...] | None = None  # per image, relative to the data folder (posix); None: not from files
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])

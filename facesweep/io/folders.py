@@ -9,7 +9,7 @@ straight into one preallocated array; an unreadable file is skipped and named, n
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from facesweep.errors import DataError
-from facesweep.io.classes import class_index
+from facesweep.io.classes import class_index, suggest_task
 from facesweep.io.preprocess import to_model_input
 from facesweep.io.raw import UNSPLIT, RawData
 from facesweep.tasks import Task
@@ -67,8 +67,12 @@ def _image_files(folder: str) -> list[os.DirEntry]:
         )
 
 
-def scan_folder(root: Path, task: Task) -> FolderScan:
-    """List the image files under ``root`` with their labels; raise ``DataError`` for a layout we cannot use."""
+def scan_folder(root: Path, task: Task, ignore: Iterable[str] = ()) -> FolderScan:
+    """List the image files under ``root`` with their labels; raise ``DataError`` for a layout we cannot use.
+
+    Class folders named in ``ignore`` (case-insensitive; e.g. CK+'s ``contempt``) are left out of every split.
+    """
+    ignored = {name.strip().lower() for name in ignore}
     top = _subdirs(root)
     split_dirs = [e for e in top if e.name.lower() in SPLIT_NAMES]
     if split_dirs:
@@ -87,19 +91,26 @@ def scan_folder(root: Path, task: Task) -> FolderScan:
     files: list[FileEntry] = []
     class_folders: dict[str, dict[str, int]] = {}
     class_sets: dict[str, set[int]] = {}
+    seen_ignored: set[str] = set()
     for group_index, name in enumerate(ordered):
         where = root if name == UNSPLIT else Path(groups[name][0].path)
-        class_dirs = group_dirs[name]
+        seen_ignored |= {d.name.lower() for d in group_dirs[name] if d.name.lower() in ignored}
+        class_dirs = [d for d in group_dirs[name] if d.name.lower() not in ignored]
         if not class_dirs:
             raise DataError(
                 f"{where}: no class folders (expected {where}/<class>/*.jpg, classes: {', '.join(task.classes)})"
             )
         unknown = [d.name for d in class_dirs if class_index(task, d.name) is None]
         if unknown:
-            raise DataError(
+            other = suggest_task(task, [d.name for d in class_dirs])
+            hint = (f"did you mean --task {other}?" if other else
+                    f"leave them out with {' '.join('--ignore-class ' + n for n in unknown)}")  # fmt: skip
+            error = DataError(
                 f"{where}: class folder(s) {', '.join(unknown)} match no {task.name} class; "
-                f"expected: {', '.join(task.classes)}"
+                f"expected: {', '.join(task.classes)}; {hint}"
             )
+            error.task_hint = other  # type: ignore[attr-defined]  # evaluate words it for a model, not --task
+            raise error
         class_folders[name] = {}
         class_sets[name] = set()
         for class_dir in class_dirs:
@@ -113,6 +124,8 @@ def scan_folder(root: Path, task: Task) -> FolderScan:
             for e in images:
                 st = e.stat()
                 files.append(FileEntry(e.path, label, group_index, st.st_size, st.st_mtime_ns))
+    if ignored - seen_ignored:
+        raise DataError(f"{root}: no class folder named {', '.join(sorted(ignored - seen_ignored))} to ignore")
     if len(class_sets) > 1:
         reference_name = ordered[0]
         reference = class_sets[reference_name]
@@ -190,8 +203,10 @@ def load_folder(scan: FolderScan, task: Task, advance: Callable[[int], None] | N
         for label in np.unique(labels[in_group]):
             if not ok[in_group & (labels == label)].any():
                 raise DataError(f"{scan.group_paths[g]}: no readable images for class {task.classes[label]}")
+    rel_paths = tuple(os.path.relpath(p, scan.root).replace(os.sep, "/") for p in paths)
     if not ok.all():
         images, labels, groups, sizes = images[ok], labels[ok], groups[ok], sizes[ok]
+        rel_paths = tuple(p for p, good in zip(rel_paths, ok, strict=True) if good)
     return RawData(
         images=images,
         labels=labels,
@@ -201,4 +216,5 @@ def load_folder(scan: FolderScan, task: Task, advance: Callable[[int], None] | N
         skipped=skipped,
         extra={"layout": "splits" if scan.group_names != (UNSPLIT,) else "classes",
                "class_folders": scan.class_folders},
+        paths=rel_paths,  # aligned with images: filtered by the same mask
     )  # fmt: skip

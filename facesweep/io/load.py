@@ -10,7 +10,7 @@ The split policy is in ``facesweep.io.raw``; the cache in ``facesweep.io.cache``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -80,15 +80,19 @@ def load_dataset(
     cache: bool = True,
     whole: bool = False,
     progress: bool = False,
+    ignore_classes: Sequence[str] = (),
 ) -> Dataset:
     """Load ``data`` (``None`` = synthetic faces, a folder, or a FER-2013 CSV) prepared for ``task``.
 
     ``val_fraction`` and ``seed`` drive the stratified split made when the source has no val split;
     ``whole=True`` makes no split (an unsplit source becomes one split named "test"). ``progress`` shows a
-    progress bar on stderr while decoding a cold load. Raises ``DataError`` for a source it cannot use.
+    progress bar on stderr while decoding a cold load. ``ignore_classes`` names class folders to leave out (image
+    folders only). Raises ``DataError`` for a source it cannot use.
     """
     task = resolve_task(task, image_size, channels)
     check_val_fraction(val_fraction)
+    if ignore_classes and (data is None or not Path(data).expanduser().is_dir()):
+        raise DataError(f"{data or 'the synthetic set'}: ignoring class folders needs a folder of class folders")
     prep = [task.name, list(task.classes), task.image_size, task.channels, PREPROCESS_VERSION]
     if data is None:
         ident = ["synthetic", *prep, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, GENERATOR_VERSION]
@@ -105,7 +109,7 @@ def load_dataset(
             raise DataError(f"{path}: no such file or folder")
         where = str(path)
         if path.is_dir():
-            scan = scan_folder(path, task)
+            scan = scan_folder(path, task, ignore=ignore_classes)
 
             def build_folder() -> RawData:
                 with _progress(progress, len(scan.files), f"decoding {len(scan.files):,} images") as advance:

@@ -8,7 +8,8 @@ the split policy (the same for folders and the CSV):
   given, stays test and is never used for validation).
 - no splits (``ROOT/<class>/*``): a seeded, stratified train/val split.
 - ``whole=True``: no split is made; the source's own splits are kept, and an unsplit source becomes
-  one split named ``"test"`` (for ``evaluate`` on a test folder).
+  one split named ``"test"`` (for ``evaluate`` on a test folder). One class is enough then (a folder of
+  only ``woman/`` scores that class's recall); training needs two.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ class RawData:
     sizes: np.ndarray  # int32 (N, 3): height, width, channels as stored, before preprocessing
     skipped: tuple[str, ...] = ()  # files or rows that could not be decoded
     extra: dict = field(default_factory=dict)  # JSON-able source facts for `facesweep data`
+    paths: tuple[str, ...] = ()  # per image, relative to the source folder; () when not from files
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"images": self.images, "labels": self.labels, "groups": self.groups, "sizes": self.sizes}
 
     def to_extra(self) -> dict:
-        return {"group_names": list(self.group_names), "skipped": list(self.skipped), "extra": self.extra}
+        return {"group_names": list(self.group_names), "skipped": list(self.skipped), "extra": self.extra,
+                "paths": list(self.paths)}  # fmt: skip
 
     @classmethod
     def from_cache(cls, arrays: dict[str, np.ndarray], extra: dict) -> RawData:
@@ -52,6 +55,7 @@ class RawData:
             sizes=arrays["sizes"],
             skipped=tuple(extra["skipped"]),
             extra=extra["extra"],
+            paths=tuple(extra.get("paths", ())),
         )
 
 
@@ -95,11 +99,13 @@ def to_dataset(
         if "test" in groups:
             picked["test"] = groups["test"]
     present = np.unique(raw.labels)
-    if present.size < 2:
+    if present.size < (1 if whole else 2):
         found = ", ".join(task.classes[i] for i in present) or "none"
-        raise DataError(f"{where}: needs at least 2 classes, found {present.size} ({found})")
+        raise DataError(f"{where}: needs at least {1 if whole else 2} classes, found {present.size} ({found})")
+    paths = np.asarray(raw.paths, dtype=object) if len(raw.paths) == len(raw.labels) else None
     splits = {
-        name: Split(np.ascontiguousarray(raw.images[index]), raw.labels[index].astype(np.int32))
+        name: Split(np.ascontiguousarray(raw.images[index]), raw.labels[index].astype(np.int32),
+                    None if paths is None else tuple(paths[index]))
         for name, index in sorted(picked.items(), key=lambda kv: SPLIT_ORDER.index(kv[0]))
-    }
+    }  # fmt: skip
     return Dataset(task=task, classes=task.classes, splits=splits, source=source, skipped=raw.skipped, info=info)
