@@ -110,7 +110,6 @@ def one_line_error(capsys) -> str:
         (["--source", "missing.mp4"], 6, "no such file: missing.mp4"),
         (["--source", "shots/*.jpg"], 6, "no images match 'shots/*.jpg'"),
         (["--source", "VIDEO"], 4, "no model: run `facesweep study`"),
-        (["--source", "VIDEO", "--detector", "yunet"], 2, "--detector yunet needs --detector-model FILE"),
         (["--source", "VIDEO", "--detector-model", "nope.onnx"], 4, "YuNet model not found"),
         (["--source", "VIDEO", "--detector-model", "BAD_ONNX"], 4, "not a YuNet ONNX file"),
         (["--source", "VIDEO", "--frames", "0"], 2, "--frames must be >= 1"),

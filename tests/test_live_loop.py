@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from facesweep.faces.detect import Detection
 from facesweep.live.loop import Head, LiveLoop, bucket_size, predict_crops, run_live, warm_up
 from facesweep.tasks import EMOTION_CLASSES, GENDER_CLASSES
 
@@ -41,7 +42,7 @@ class FakeDetector:
         if self.clock is not None:
             self.clock.spend(self.cost_ms)
         index = min(len(self.calls), len(self.boxes_per_call)) - 1
-        return list(self.boxes_per_call[index])
+        return [Detection(tuple(map(float, box)), 1.0) for box in self.boxes_per_call[index]]
 
 
 def fake_head(task="emotion", clock=None, cost_ms=4.0, probs=None, seen=None) -> Head:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from facesweep.faces.detect import Box, Detector, boxes_of, crop_face
 from facesweep.io.preprocess import to_model_input
-from facesweep.live.detect import Box, Detector, crop_face
 from facesweep.live.track import Track, Tracker
 
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32)  # batch sizes a model ever sees; more faces are split into chunks of 32
@@ -223,13 +223,13 @@ class LiveLoop:
         if self._pending is not None and (self._pending[1].done() or not self.tracker.tracks):
             started, future = self._pending
             self._pending = None
-            tracks = self.tracker.update(future.result(), age=index - started)
+            tracks = self.tracker.update(boxes_of(future.result()), age=index - started)
         due = not self.tracker.tracks or index - self._last_detection >= self.detect_every
         if due and self._pending is None:
             self._last_detection = index
             if self._pool is None or (not self.tracker.tracks and tracks is None):
                 # nothing tracked yet (or no worker): detect now; there is nothing else to show meanwhile
-                tracks = self.tracker.update(self.detector.detect(frame))
+                tracks = self.tracker.update(boxes_of(self.detector.detect(frame)))
             else:
                 self._pending = (index, self._pool.submit(self.detector.detect, frame))
         if tracks is None:

@@ -25,7 +25,7 @@ from rich.live import Live
 from rich.text import Text
 
 from facesweep.errors import CheckpointError, StorageError, UsageError
-from facesweep.live.detect import make_detector
+from facesweep.faces.detect import make_detector
 from facesweep.live.loop import Head, LiveState, Summary, run_live, warm_up
 from facesweep.live.output import CsvRecorder, JsonlWriter
 from facesweep.live.sources import open_source

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facesweep.live.detect import Box
+from facesweep.faces.detect import Box
 
 MOUTHS = ("smile", "flat", "open")
 

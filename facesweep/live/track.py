@@ -4,7 +4,7 @@ Detection runs only every few frames; between detections ``Tracker.advance()`` m
 recent velocity, and on detection frames ``Tracker.update(boxes)`` matches boxes to tracks greedily by IoU:
 
     tracker = Tracker(iou_threshold=0.3, max_missed=2)
-    tracks = tracker.update(detector.detect(frame))   # detection frame
+    tracks = tracker.update(boxes_of(detector.detect(frame)))   # detection frame
     tracks = tracker.advance()                        # frames in between
     track.smooth("emotion", probs, alpha=0.5)         # exponential moving average on the track
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesweep.live.detect import Box
+from facesweep.faces.detect import Box
 
 
 def iou(a: Box, b: Box) -> float:
