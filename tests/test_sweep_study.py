@@ -93,7 +93,7 @@ def fake_save(path, model, history=None, extra=None):  # noqa: ANN001, ANN201
 
 
 def options(tmp_path: Path, **overrides: Any) -> StudyOptions:
-    values = dict(trials=4, workdir=tmp_path, space=SPACE, pruner="none", heartbeat=5)
+    values = dict(trials=4, workdir=tmp_path, space=SPACE, pruner="none", heartbeat=5, design="tpe")
     values.update(overrides)
     return StudyOptions(**values)
 
@@ -282,12 +282,15 @@ def test_cli_space_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")
-def test_heartbeat_beats_through_optunas_storage_wrapper(tmp_path: Path) -> None:
+def test_heartbeat_beats_for_the_asked_trial(tmp_path: Path) -> None:
     from facesweep.sweep.storage import Heartbeat
 
-    study = optuna.create_study(storage=open_storage(default_storage_url(tmp_path), heartbeat=7))
+    from facesweep.sweep.study import _trial_id
+
+    storage = open_storage(default_storage_url(tmp_path), heartbeat=7)
+    study = optuna.create_study(storage=storage)
     trial = study.ask()
-    with Heartbeat(study._storage, trial._trial_id) as beat:
+    with Heartbeat(storage, _trial_id(storage, study, trial)) as beat:
         assert beat._interval == 7
     assert study._storage._backend._get_stale_trial_ids(study._study_id) == []  # a fresh beat was recorded
 

@@ -36,13 +36,14 @@ class TrialRow:
     value: float | None = None  # latest (running) or final metric
     seconds: float | None = None  # wall seconds, once finished
     note: str = ""  # why it failed, "pruned at epoch 3", ...
+    role: str = ""  # "" for a search trial; "replicate of 12, seed 2" for a replicate
 
 
 @dataclass
 class SweepState:
     study_name: str
     metric: str
-    target: int  # complete trials wanted in total
+    target: int  # complete search trials wanted in total
     complete_before: int = 0  # complete trials in storage when this run started
     started: float = 0.0
     rows: dict[int, TrialRow] = field(default_factory=dict)
@@ -53,8 +54,8 @@ class SweepState:
 
     @property
     def complete(self) -> int:
-        """Complete trials in total (storage before + this run + other workers)."""
-        mine = sum(1 for r in self.rows.values() if r.state == "COMPLETE")
+        """Complete search trials in total (storage before + this run + other workers); replicates not counted."""
+        mine = sum(1 for r in self.rows.values() if r.state == "COMPLETE" and not r.role)
         return self.complete_before + mine + self.complete_elsewhere
 
     def observe_best(self, number: int | None, value: float | None) -> None:
@@ -64,7 +65,7 @@ class SweepState:
 
 def eta_seconds(state: SweepState, now: float) -> float | None:
     """Remaining complete trials x wall seconds per complete trial so far in this run (None before the first)."""
-    done_here = sum(1 for r in state.rows.values() if r.state == "COMPLETE") + state.complete_elsewhere
+    done_here = sum(1 for r in state.rows.values() if r.state == "COMPLETE" and not r.role) + state.complete_elsewhere
     if done_here == 0:
         return None
     remaining = max(0, state.target - state.complete)
@@ -99,7 +100,8 @@ def format_trial_line(row: TrialRow, metric: str) -> str:
     value = "-" if row.value is None else f"{row.value:.4f}"
     params = " ".join(f"{SHORT.get(k, k)}={format_value(v)}" for k, v in row.params.items())
     note = f" ({row.note})" if row.note else ""
-    return f"trial {row.number} {row.state}{note} {metric}={value} {params} {format_seconds(row.seconds)}"
+    role = f" [{row.role}]" if row.role else ""
+    return f"trial {row.number}{role} {row.state}{note} {metric}={value} {params} {format_seconds(row.seconds)}"
 
 
 def _epoch_bar(done: int, total: int, width: int = 20) -> str:
@@ -124,6 +126,7 @@ def render_sweep(state: SweepState, now: float) -> RenderableType:
         value = "-" if row.value is None else f"{row.value:.4f}"
         mark = " *" if row.number == state.best_number else ""
         label = row.state if not row.note or row.state == "COMPLETE" else f"{row.state} ({row.note})"
+        label += f" [{row.role}]" if row.role else ""
         cells = [format_value(row.params.get(name, "")) for name in shown]
         table.add_row(str(row.number), *cells, _other_params(row.params), label, value + mark, format_seconds(seconds))
     parts: list[RenderableType] = [header, table]
@@ -142,7 +145,7 @@ def render_sweep(state: SweepState, now: float) -> RenderableType:
 
 class Reporter(Protocol):
     def start(self, state: SweepState) -> None: ...
-    def trial_started(self, number: int, params: dict[str, Any], epochs: int) -> None: ...
+    def trial_started(self, number: int, params: dict[str, Any], epochs: int, role: str = "") -> None: ...
     def epoch_done(self, number: int, epoch: int, value: float) -> None: ...
     def trial_finished(self, number: int, state: str, value: float | None, note: str = "") -> None: ...
     def stop(self) -> None: ...
@@ -159,10 +162,10 @@ class StateReporter:
         state.started = self.clock()
         self.state = state
 
-    def trial_started(self, number: int, params: dict[str, Any], epochs: int) -> None:
+    def trial_started(self, number: int, params: dict[str, Any], epochs: int, role: str = "") -> None:
         assert self.state is not None
         with self.state.lock:
-            self.state.rows[number] = TrialRow(number, dict(params), self.clock(), epochs)
+            self.state.rows[number] = TrialRow(number, dict(params), self.clock(), epochs, role=role)
 
     def epoch_done(self, number: int, epoch: int, value: float) -> None:
         assert self.state is not None

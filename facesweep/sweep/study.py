@@ -5,9 +5,12 @@
 - Data is loaded once per study; ``Objective`` samples a config, trains it through the engine's ``on_epoch`` hook
   (which records the curve, reports each epoch and prunes) and stores the user attributes of ARCHITECTURE.md on
   every trial, complete, pruned or failed.
-- ``--trials N`` means N *complete* trials in storage, across every worker: a worker starts a trial only while
-  complete + running < N, so two processes on one PostgreSQL study end with exactly N (a dead worker's trial is
-  failed through the heartbeat and replaced).
+- ``--trials N`` means N *complete search* trials in storage, across every worker: a worker starts a trial only
+  while complete + running < N, so two processes on one PostgreSQL study end with exactly N (a dead worker's trial
+  is failed through the heartbeat and replaced).
+- The design (``sweep/design.py``): ``balanced`` (default) enqueues each search trial's depth so every depth gets
+  an equal share; ``tpe`` lets the sampler pick it. Then ``--replicates K`` re-trains each depth's best
+  configuration with K more seeds, as ordinary enqueued trials (stored, resumed, shared like any other).
 - Ctrl-C: the running trial is told FAIL (attributes kept), then KeyboardInterrupt propagates (the CLI exits 130).
   ``TrainingDiverged`` (and any other ``FacesweepError``) fails that trial alone and the study goes on.
 """
@@ -20,7 +23,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,14 +36,18 @@ from facesweep import __version__
 from facesweep.errors import FacesweepError, UsageError
 from facesweep.io.dataset import Dataset, Split
 from facesweep.model.config import Config, config_for_task
-from facesweep.sweep import artifacts
+from facesweep.sweep import artifacts, design, schema
+from facesweep.sweep.design import DepthMedianPruner, Plan, depth_values, next_round, replicate_slots, surplus_reason
 from facesweep.sweep.progress import Reporter, StateReporter, SweepState
+from facesweep.sweep.schema import CURVE_KEYS, DESIGNS
 from facesweep.sweep.space import SearchSpace, default_space, suggest_config
 from facesweep.sweep.storage import DEFAULT_HEARTBEAT, Heartbeat, default_storage_url, fail_stale, open_storage, redact
 
 METRICS = ("val_accuracy", "val_macro_f1")
-PRUNERS = ("hyperband", "median", "none")
-CURVE_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "epoch_seconds")
+PRUNERS = ("auto", "depth-median", "hyperband", "median", "none")
+# Seeds per depth's best configuration in the balanced design: 3 values are the fewest the report draws a verdict
+# from, and 4 depths x 3 replicates keep `facesweep study --trials 30` within ten minutes on a 2-core CPU.
+DEFAULT_REPLICATES = 3
 # The default synthetic sweep trains on this many of the 7000 synthetic train images (val stays whole) so that
 # `facesweep study --trials 30` fits in about ten minutes on a 2-core CPU.
 SYNTHETIC_TRAIN_LIMIT = 2000
@@ -59,7 +66,10 @@ class StudyOptions:
     storage: str | None = None  # Optuna storage URL; None = sqlite:///<workdir>/facesweep.db
     study_name: str | None = None  # None = "<task>-<data name>", e.g. emotion-synthetic
     metric: str = "val_accuracy"  # "val_accuracy" | "val_macro_f1"; maximized
-    pruner: str = "hyperband"  # "hyperband" | "median" | "none"
+    pruner: str = "auto"  # "auto" (depth-median for balanced, hyperband for tpe) | "depth-median" | "hyperband" |
+    #                       "median" | "none"
+    design: str = "balanced"  # "balanced": depth assigned in equal shares | "tpe": the sampler picks it
+    replicates: int | None = None  # seeds per depth's best config; None = DEFAULT_REPLICATES (balanced), 0 (tpe)
     space: SearchSpace | None = None  # None = default_space(task, data size)
     seed: int = 0  # sampler seed (per trial: seed and trial number) and Config.seed
     workdir: Path = Path(".")  # holds facesweep.db and runs/<study>/
@@ -76,6 +86,16 @@ class StudyOptions:
     def resolved_name(self) -> str:
         return self.study_name or default_study_name(self.task, self.data)
 
+    def resolved_pruner(self) -> str:
+        if self.pruner != "auto":
+            return self.pruner
+        return "depth-median" if self.design == schema.DESIGN_BALANCED else "hyperband"
+
+    def resolved_replicates(self) -> int:
+        if self.replicates is not None:
+            return self.replicates
+        return DEFAULT_REPLICATES if self.design == schema.DESIGN_BALANCED else 0
+
 
 @dataclass
 class StudySummary:
@@ -83,13 +103,19 @@ class StudySummary:
     storage: str  # redacted
     task: str
     metric: str
-    target: int
-    complete: int
+    target: int  # complete search trials wanted
+    complete: int  # complete search trials in storage (replicates not counted)
     pruned: int
     failed: int
-    run_complete: int  # finished by this worker in this run
+    run_complete: int  # search trials finished by this worker in this run
     run_pruned: int
     run_failed: int
+    design: str  # "balanced" | "tpe"
+    complete_by_depth: dict[int, int]  # complete search trials per depth
+    replicates: int  # K, seeds per depth's best configuration
+    replicates_target: int  # K x depths with a complete search trial
+    replicates_complete: int  # complete replicates of those sources in storage
+    run_replicates: int  # replicates completed by this worker in this run
     best: dict | None  # number, value, params, artifact
     best_dir: str | None  # runs/<study>/best when it exists
     wall_seconds: float
@@ -121,7 +147,10 @@ def default_study_name(task: str, data: str | None) -> str:
 
 
 def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
-    """Hyperband over epochs (``max_resource`` = the most epochs in the space, never "auto"), median, or none."""
+    """Hyperband over epochs (``max_resource`` = the most epochs in the space, never "auto"), median, per-depth
+    median (``design.DepthMedianPruner``, the balanced design's), or none."""
+    if name == "depth-median":
+        return DepthMedianPruner(warmup=1 if max_epochs >= 4 else 0)
     if name == "hyperband":
         # The first epoch is the learning-rate warm-up, where every trial sits near chance: judge from epoch 2.
         min_resource = 2 if max_epochs >= 4 else 1
@@ -134,25 +163,49 @@ def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     raise UsageError(f"unknown pruner {name!r}; choose one of: {', '.join(PRUNERS)}")
 
 
-class TrialSeededTPE(optuna.samplers.TPESampler):
-    """TPE whose randomness is reseeded from (seed, trial number) before each trial.
+class TrialSeededTPE(optuna.samplers.BaseSampler):
+    """TPE whose randomness comes from (seed, trial number): a fresh ``TPESampler`` is made for every trial.
 
     Trial numbers are unique across workers, so two processes started together do not draw the same start-up
-    configurations, and a resumed study draws what an uninterrupted one would have.
+    configurations, and a resumed study draws what an uninterrupted one would have. TPE keeps no state between
+    trials besides its random generator, so a fresh one per trial is TPE itself, reseeded through public API.
     """
 
     def __init__(self, seed: int, n_startup_trials: int = 8) -> None:
-        super().__init__(seed=seed, n_startup_trials=n_startup_trials)
-        self._base_seed = seed
+        self._base_seed, self._n_startup = seed, n_startup_trials
+        self._tpe = self._make(seed)
+
+    def _make(self, seed: int) -> optuna.samplers.TPESampler:
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=self._n_startup)
 
     def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        seed = int(np.random.SeedSequence([self._base_seed, trial.number]).generate_state(1)[0])
-        try:  # private in Optuna 5.0; without it the sampler stays seeded once, which is still deterministic
-            self._rng.rng.seed(seed)
-            self._random_sampler._rng.rng.seed(seed)
-        except AttributeError:
-            pass
-        super().before_trial(study, trial)
+        self._tpe = self._make(int(np.random.SeedSequence([self._base_seed, trial.number]).generate_state(1)[0]))
+        self._tpe.before_trial(study, trial)
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: optuna.trial.FrozenTrial
+    ) -> dict[str, optuna.distributions.BaseDistribution]:
+        return self._tpe.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: optuna.Study, trial: optuna.trial.FrozenTrial,
+        search_space: dict[str, optuna.distributions.BaseDistribution],
+    ) -> dict[str, Any]:  # fmt: skip
+        return self._tpe.sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self, study: optuna.Study, trial: optuna.trial.FrozenTrial, param_name: str,
+        param_distribution: optuna.distributions.BaseDistribution,
+    ) -> Any:  # fmt: skip
+        return self._tpe.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self, study: optuna.Study, trial: optuna.trial.FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        self._tpe.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._tpe.reseed_rng()
 
 
 # -- the objective --------------------------------------------------------------------------------------------
@@ -170,7 +223,11 @@ class TrialOutcome:
 
 
 class Objective:
-    """Sample a config, train it, report every epoch, keep user attributes current. Works with ``FixedTrial``."""
+    """Sample a config, train it, report every epoch, keep user attributes current. Works with ``FixedTrial``.
+
+    A replicate (``role = "replicate"`` in the trial's user attributes, all parameters fixed by the queue) trains
+    with its ``replicate_seed`` and no early stopping, and is never pruned: its whole curve is the point.
+    """
 
     def __init__(
         self,
@@ -199,13 +256,18 @@ class Objective:
         from facesweep.model.cnn import count_params
 
         config = suggest_config(trial, self.base, self.space)
+        replicate = schema.role_of(trial.user_attrs) == schema.ROLE_REPLICATE
+        if replicate:
+            seed = int(trial.user_attrs[schema.REPLICATE_SEED])
+            config = dataclasses.replace(config, seed=seed, patience=0).validate()
         number = getattr(trial, "number", 0)
         curve: dict[str, list[float]] = {key: [] for key in CURVE_KEYS}
-        trial.set_user_attr("config", config.to_dict())
-        trial.set_user_attr("param_count", int(count_params(config)))
-        trial.set_user_attr("curve", curve)
+        trial.set_user_attr(schema.CONFIG, config.to_dict())
+        trial.set_user_attr(schema.PARAM_COUNT, int(count_params(config)))
+        trial.set_user_attr(schema.CURVE, curve)
         if self.reporter is not None:
-            self.reporter.trial_started(number, dict(trial.params), config.epochs)
+            role = f"replicate of {trial.user_attrs[schema.REPLICATE_OF]}, seed {config.seed}" if replicate else ""
+            self.reporter.trial_started(number, dict(trial.params), config.epochs, role=role)
         start = time.perf_counter()
         first_epoch_at: list[float] = []
 
@@ -214,7 +276,7 @@ class Objective:
                 first_epoch_at.append(time.perf_counter())
             for key in CURVE_KEYS:
                 curve[key].append(float(metrics[key]))
-            trial.set_user_attr("curve", curve)  # as epochs go: pruned/failed/interrupted trials keep theirs
+            trial.set_user_attr(schema.CURVE, curve)  # as epochs go: pruned/failed/interrupted trials keep theirs
             value = float(metrics[self.metric])
             if self.reporter is not None:
                 self.reporter.epoch_done(number, epoch, value)
@@ -222,7 +284,7 @@ class Objective:
                 raise StopRequested("sweep stopping")
             if math.isfinite(value):
                 trial.report(value, epoch)
-                if trial.should_prune():
+                if not replicate and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at epoch {epoch}: {self.metric}={value:.4f}")
 
         def on_step(epoch: int, step: int, steps: int, metrics: dict) -> None:
@@ -247,10 +309,10 @@ class Objective:
                 scores = curve[self.metric]
                 best_epoch = int(np.argmax(scores)) + 1 if scores else 0
                 stopped_early = False
-            trial.set_user_attr("compile_seconds", round(compile_seconds, 4))
-            trial.set_user_attr("train_seconds", round(train_seconds, 4))
-            trial.set_user_attr("best_epoch", best_epoch)
-            trial.set_user_attr("stopped_early", stopped_early)
+            trial.set_user_attr(schema.COMPILE_SECONDS, round(compile_seconds, 4))
+            trial.set_user_attr(schema.TRAIN_SECONDS, round(train_seconds, 4))
+            trial.set_user_attr(schema.BEST_EPOCH, best_epoch)
+            trial.set_user_attr(schema.STOPPED_EARLY, stopped_early)
         return TrialOutcome(trial_value(result, config, self.metric), config, result)
 
 
@@ -267,13 +329,17 @@ def trial_value(result: Any, config: Config, metric: str) -> float:
 
 
 class _Counts:
+    """This worker's finished trials, search trials by state and replicates apart."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.complete = self.pruned = self.failed = 0
+        self.complete = self.pruned = self.failed = self.replicates = 0
 
-    def add(self, state: TrialState) -> None:
+    def add(self, state: TrialState, replicate: bool) -> None:
         with self.lock:
-            if state == TrialState.COMPLETE:
+            if replicate:
+                self.replicates += state == TrialState.COMPLETE
+            elif state == TrialState.COMPLETE:
                 self.complete += 1
             elif state == TrialState.PRUNED:
                 self.pruned += 1
@@ -318,7 +384,8 @@ def run_study(
     data: Dataset | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> StudySummary:
-    """Create or resume the study and run trials until ``options.trials`` are complete in storage (or timeout)."""
+    """Create or resume the study; run search trials until ``options.trials`` are complete in storage, then the
+    replicates (or until the timeout)."""
     started = clock()
     messages: list[str] = []
 
@@ -345,6 +412,14 @@ def run_study(
     for param in space.params:  # defaults are checked too: a bad default must not surface mid-sweep
         for value in param.extremes():
             dataclasses.replace(base, **{param.name: value}).validate()
+    plan = Plan.make(options.design, options.trials, depth_values(space, base), options.resolved_replicates(),
+                     options.seed)  # fmt: skip
+    pruner = options.resolved_pruner()
+    if plan.balanced and pruner in ("hyperband", "median") and len(plan.depths) > 1:
+        raise UsageError(
+            f"--pruner {pruner} compares trials across depths, so the shallow depths of --design balanced would be "
+            "pruned again and again and never fill; use --pruner depth-median (the default) or none, or --design tpe"
+        )
 
     def new_study() -> optuna.Study:
         return optuna.create_study(
@@ -353,7 +428,7 @@ def run_study(
             direction="maximize",
             load_if_exists=True,
             sampler=TrialSeededTPE(options.seed),
-            pruner=make_pruner(options.pruner, space.max_epochs(base)),
+            pruner=make_pruner(pruner, space.max_epochs(base)),
         )
 
     try:
@@ -364,14 +439,18 @@ def run_study(
         from facesweep.errors import StorageError
 
         raise StorageError(f"cannot create study {name!r} in {redact(url)}: {exc}") from None
-    _claim_study(study, options, dataset, space)
+    _claim_study(study, options, dataset, space, plan)
     fail_stale(study)
     before = study.get_trials(deepcopy=False)
-    complete_before = sum(1 for t in before if t.state == TrialState.COMPLETE)
+    complete_before = sum(1 for t in schema.search_trials(before) if t.state == TrialState.COMPLETE)
     if before:
         say(f"resuming study {name}: {complete_before} of {options.trials} trials complete ({redact(url)})")
     else:
         say(f"new study {name} in {redact(url)}")
+    if plan.balanced and min(plan.quotas.values()) < design.MIN_COMPLETE_PER_DEPTH:
+        say(f"--trials {options.trials} over {len(plan.depths)} depths gives {min(plan.quotas.values())} trials at "
+            f"some depth; the report wants >= {design.MIN_COMPLETE_PER_DEPTH} per depth "
+            f"(--trials {design.MIN_COMPLETE_PER_DEPTH * len(plan.depths)})")  # fmt: skip
     if options.jobs > 1:
         import jax
 
@@ -390,10 +469,12 @@ def run_study(
 
     def worker(study: optuna.Study) -> None:
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            trial = _next_trial(study, options.trials, stop, deadline)
+            trial = _next_trial(study, plan, stop, deadline)
             if trial is None:
                 return
-            counts.add(_run_trial(study, trial, objective, reporter, save_fn, folder, options, state))
+            replicate = schema.role_of(trial.user_attrs) == schema.ROLE_REPLICATE
+            counts.add(_run_trial(study, storage, trial, objective, reporter, save_fn, folder, options, state),
+                       replicate)  # fmt: skip
 
     reporter.start(state)
     try:
@@ -406,7 +487,14 @@ def run_study(
 
     trials = study.get_trials(deepcopy=False)
     best = artifacts.best_kept(trials)
-    by_state = {s: sum(1 for t in trials if t.state == s) for s in TrialState}
+    search = schema.search_trials(trials)
+    by_state = {s: sum(1 for t in search if t.state == s) for s in TrialState}
+    by_depth = {d: sum(1 for t in search if t.state == TrialState.COMPLETE and schema.trial_depth(t) == d)
+                for d in plan.depths}  # fmt: skip
+    sources = {t.number for t in design.best_by_depth(trials, plan.depths).values()}
+    seeds = design.replicate_seeds(plan)
+    replicated = [t for t in schema.replicate_trials(trials) if t.state == TrialState.COMPLETE
+                  and schema.replicate_source(t) in sources and schema.replicate_seed(t) in seeds]  # fmt: skip
     link = folder / "best"
     return StudySummary(
         study_name=name,
@@ -420,6 +508,12 @@ def run_study(
         run_complete=counts.complete,
         run_pruned=counts.pruned,
         run_failed=counts.failed,
+        design=plan.design,
+        complete_by_depth=by_depth,
+        replicates=plan.replicates,
+        replicates_target=plan.replicates * len(sources),
+        replicates_complete=len(replicated),
+        run_replicates=counts.replicates,
         best=None if best is None else {
             "number": best.number, "value": best.value, "params": best.params,
             "artifact": best.user_attrs.get("artifact"),
@@ -447,55 +541,103 @@ def _check_options(options: StudyOptions) -> None:
         raise UsageError(f"--heartbeat must be >= 1 second, got {options.heartbeat}")
     if options.timeout is not None and options.timeout <= 0:
         raise UsageError(f"--timeout must be > 0 seconds, got {options.timeout}")
+    if options.design not in DESIGNS:
+        raise UsageError(f"unknown design {options.design!r}; choose one of: {', '.join(DESIGNS)}")
+    if options.replicates is not None and options.replicates < 0:
+        raise UsageError(f"--replicates must be >= 0, got {options.replicates}")
 
 
-def _claim_study(study: optuna.Study, options: StudyOptions, dataset: Dataset, space: SearchSpace) -> None:
-    """Write the study attributes of a new study; refuse to mix tasks or metrics in an existing one."""
+def _claim_study(
+    study: optuna.Study, options: StudyOptions, dataset: Dataset, space: SearchSpace, plan: Plan
+) -> None:
+    """Write the study attributes of a new study; refuse to mix tasks, metrics or designs in an existing one."""
     attrs = study.user_attrs
-    for key, value in (("task", options.task), ("metric", options.metric)):
-        if key in attrs and attrs[key] != value:
+    made = {schema.TASK: attrs.get(schema.TASK), schema.METRIC: attrs.get(schema.METRIC)}
+    if schema.TASK in attrs:  # an existing study: one made before designs existed was a TPE study
+        made[schema.DESIGN] = schema.study_design(attrs)
+    for key, value in ((schema.TASK, options.task), (schema.METRIC, options.metric), (schema.DESIGN, plan.design)):
+        if made.get(key) is not None and made[key] != value:
+            flag = f" (--design {made[key]} resumes it)" if key == schema.DESIGN else ""
             raise UsageError(
-                f"study {study.study_name!r} was made with {key} {attrs[key]!r}, not {value!r}; "
+                f"study {study.study_name!r} was made with {key} {made[key]!r}, not {value!r}{flag}; "
                 f"pick another --study-name"
             )
-    if "task" not in attrs:
-        study.set_user_attr("task", options.task)
-        study.set_user_attr("metric", options.metric)
-        study.set_user_attr("data", options.data)
-        study.set_user_attr("data_source", dataset.source)
-        study.set_user_attr("facesweep_version", __version__)
-        study.set_user_attr("space", space.to_dict())
+    if schema.TASK not in attrs:
+        study.set_user_attr(schema.TASK, options.task)
+        study.set_user_attr(schema.METRIC, options.metric)
+        study.set_user_attr(schema.DATA, options.data)
+        study.set_user_attr(schema.DATA_SOURCE, dataset.source)
+        study.set_user_attr(schema.FACESWEEP_VERSION, __version__)
+        study.set_user_attr(schema.SPACE, space.to_dict())
+    if schema.DESIGN not in attrs:
+        study.set_user_attr(schema.DESIGN, plan.design)
+    study.set_user_attr(schema.REPLICATES, plan.replicates)  # the latest run's K: what the report expects
+    study.set_user_attr(schema.DEPTHS, list(plan.depths))
 
 
-def _next_trial(
-    study: optuna.Study, target: int, stop: threading.Event, deadline: float | None
-) -> optuna.Trial | None:
-    """Ask for a trial only while complete + running < target; wait while others may finish the last ones."""
+def _ask(study: optuna.Study) -> optuna.Trial:
+    with warnings.catch_warnings():  # we beat ourselves (Heartbeat); Optuna only knows optimize() does
+        warnings.filterwarnings("ignore", message="Heartbeat of storage")
+        return study.ask()
+
+
+def _next_trial(study: optuna.Study, plan: Plan, stop: threading.Event, deadline: float | None) -> optuna.Trial | None:
+    """The next trial this worker should run, or None when the study has what it wants.
+
+    Search phase (complete search trials < target): ask only while complete + running < target, after enqueueing
+    a round of depths when the balanced design's queue is empty. Replicate phase: enqueue the missing replicates,
+    ask, and wait while others run the last ones (they may fail and need redoing). Every decision is read from
+    storage, so workers on one study agree; a trial another worker made unnecessary is told FAIL as surplus.
+    """
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         fail_stale(study)
-        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
-        complete = sum(1 for t in trials if t.state == TrialState.COMPLETE)
-        if complete >= target:
-            return None
-        if len(trials) >= target:  # enough running elsewhere; one may still fail or be pruned
-            stop.wait(POLL_SECONDS)
+        trials = study.get_trials(deepcopy=False)
+        search = schema.search_trials(trials)
+        complete = sum(1 for t in search if t.state == TrialState.COMPLETE)
+        running = sum(1 for t in search if t.state == TrialState.RUNNING)
+        waiting = [t for t in trials if t.state == TrialState.WAITING]
+        if complete < plan.target:
+            if complete + running >= plan.target:  # enough running elsewhere; one may still fail or be pruned
+                stop.wait(POLL_SECONDS)
+                continue
+            if plan.balanced and not any(not schema.is_replicate(t) for t in waiting):
+                depths = next_round(trials, plan)
+                if not depths:  # every depth is full counting running trials; one may still fail
+                    stop.wait(POLL_SECONDS)
+                    continue
+                for depth in depths:
+                    study.enqueue_trial({"depth": depth}, user_attrs=design.search_user_attrs(depth),
+                                        skip_if_exists=False)  # fmt: skip
+        else:
+            missing = replicate_slots(trials, plan)
+            if not missing and not waiting:
+                if any(t.state == TrialState.RUNNING for t in schema.replicate_trials(trials)):
+                    stop.wait(POLL_SECONDS)
+                    continue
+                return None
+            for slot in missing:
+                study.enqueue_trial(slot.params(), user_attrs=slot.user_attrs(), skip_if_exists=False)
+        trial = _ask(study)
+        reason = surplus_reason(trial, study.get_trials(deepcopy=False), plan)
+        if reason is not None:
+            trial.set_user_attr(schema.CURVE, {key: [] for key in CURVE_KEYS})
+            _tell_failed(study, trial, reason)
             continue
-        with warnings.catch_warnings():  # we beat ourselves (Heartbeat); Optuna only knows optimize() does
-            warnings.filterwarnings("ignore", message="Heartbeat of storage")
-            trial = study.ask()
-        # Two workers can pass the check together; the later trial number gives way.
-        ahead = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
-        if sum(1 for t in ahead if t.number < trial.number) >= target:
-            trial.set_user_attr("curve", {key: [] for key in CURVE_KEYS})
-            trial.set_user_attr("error", "surplus: another worker started the last trial first")
-            study.tell(trial, state=TrialState.FAIL)
-            continue
+        if schema.ROLE not in trial.user_attrs:
+            trial.set_user_attr(schema.ROLE, schema.ROLE_SEARCH)
         return trial
     return None
 
 
+def _trial_id(storage: optuna.storages.BaseStorage, study: optuna.Study, trial: optuna.Trial) -> int:
+    """A trial's storage id through public storage API (``Trial._trial_id`` is private)."""
+    return storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study.study_name),
+                                                           trial.number)  # fmt: skip
+
+
 def _run_trial(
     study: optuna.Study,
+    storage: optuna.storages.BaseStorage,
     trial: optuna.Trial,
     objective: Objective,
     reporter: Reporter,
@@ -504,8 +646,15 @@ def _run_trial(
     options: StudyOptions,
     state: SweepState,
 ) -> TrialState:
-    """Run one asked trial to a final state; Ctrl-C tells FAIL and re-raises."""
-    with Heartbeat(study._storage, trial._trial_id):
+    """Run one asked trial to a final state; Ctrl-C tells FAIL and re-raises. Replicates save no model."""
+    replicate = schema.role_of(trial.user_attrs) == schema.ROLE_REPLICATE
+
+    def failed(reason: str, label: str) -> TrialState:
+        _tell_failed(study, trial, reason)
+        reporter.trial_finished(trial.number, "FAIL", None, label)
+        return TrialState.FAIL
+
+    with Heartbeat(storage, _trial_id(storage, study, trial)):
         try:
             outcome = objective.run(trial)
         except optuna.TrialPruned as exc:
@@ -513,38 +662,29 @@ def _run_trial(
             reporter.trial_finished(trial.number, "PRUNED", None, str(exc).split(":")[0])
             return TrialState.PRUNED
         except FacesweepError as exc:  # TrainingDiverged, a bad config: this trial fails, the study goes on
-            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}")
-            study.tell(trial, state=TrialState.FAIL)
-            reporter.trial_finished(trial.number, "FAIL", None, type(exc).__name__)
-            return TrialState.FAIL
-        except (KeyboardInterrupt, StopRequested) as exc:
-            _fail_quietly(study, trial, "interrupted")
-            reporter.trial_finished(trial.number, "FAIL", None, "interrupted")
-            if isinstance(exc, StopRequested):
-                return TrialState.FAIL
-            raise
-        except BaseException as exc:  # a bug: record it on the trial, then let it surface
-            _fail_quietly(study, trial, f"{type(exc).__name__}: {exc}")
-            reporter.trial_finished(trial.number, "FAIL", None, type(exc).__name__)
+            return failed(f"{type(exc).__name__}: {exc}", type(exc).__name__)
+        except StopRequested:
+            return failed("interrupted", "interrupted")
+        except BaseException as exc:  # Ctrl-C, or a bug: record it on the trial, then let it surface
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            failed("interrupted" if interrupted else f"{type(exc).__name__}: {exc}",
+                   "interrupted" if interrupted else type(exc).__name__)  # fmt: skip
             raise
         try:
             value = outcome.value
             if not math.isfinite(value):
                 raise FacesweepError(f"{options.metric} is {value}")
             finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if artifacts.worth_saving(value, finished, options.keep):
+            if not replicate and artifacts.worth_saving(value, finished, options.keep):
                 path = artifacts.trial_dir(options.workdir, study.study_name, trial.number)
                 extra = {"study": study.study_name, "trial": trial.number, "metric": options.metric, "value": value}
                 save_fn(path, outcome.result.model, outcome.result.history, extra)
-                trial.set_user_attr("artifact", str(path))
+                trial.set_user_attr(schema.ARTIFACT, str(path))
             study.tell(trial, value)
         except FacesweepError as exc:  # a non-finite value, a model that could not be written
-            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}")
-            study.tell(trial, state=TrialState.FAIL)
-            reporter.trial_finished(trial.number, "FAIL", None, type(exc).__name__)
-            return TrialState.FAIL
+            return failed(f"{type(exc).__name__}: {exc}", type(exc).__name__)
         except BaseException:
-            _fail_quietly(study, trial, "interrupted while saving")
+            _tell_failed(study, trial, "interrupted while saving")
             raise
     reporter.trial_finished(trial.number, "COMPLETE", value)
     with artifacts.locked(folder):
@@ -553,16 +693,16 @@ def _run_trial(
         artifacts.update_best(folder, artifacts.best_kept(trials), options.metric)
     with state.lock:
         state.complete_elsewhere = max(
-            0, sum(1 for t in trials if t.state == TrialState.COMPLETE) - state.complete_before
-            - sum(1 for r in state.rows.values() if r.state == "COMPLETE")
+            0, sum(1 for t in schema.search_trials(trials) if t.state == TrialState.COMPLETE) - state.complete_before
+            - sum(1 for r in state.rows.values() if r.state == "COMPLETE" and not r.role)
         )
     return TrialState.COMPLETE
 
 
-def _fail_quietly(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
-    """Tell FAIL, keeping the curve; never mask the exception that got us here."""
+def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    """Record why and tell FAIL, keeping the curve; never mask the exception that got us here."""
     try:
-        trial.set_user_attr("error", reason)
+        trial.set_user_attr(schema.ERROR, reason)
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
     except Exception as exc:  # storage gone: the heartbeat will fail the trial later
         warnings.warn(f"could not mark trial {trial.number} failed: {exc}", stacklevel=2)
