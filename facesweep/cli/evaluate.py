@@ -1,14 +1,19 @@
-"""`facesweep evaluate`: accuracy, macro-F1, a per-class table and the confusion matrix of a saved model.
+"""`facesweep evaluate`: accuracy, macro-F1, a per-class table, the confusion matrix and a per-group audit.
 
     facesweep evaluate --model runs/train/emotion-20250101-120000 --data ~/fer2013 --split val
-    facesweep evaluate --model pretrained:gender --data ~/gender_test --json     # a bare <class>/ folder
-    facesweep evaluate --model runs/x/best --tta                                  # synthetic faces, flip TTA
+    facesweep evaluate --model pretrained:gender --data ~/only_women --json        # one class: its recall
+    facesweep evaluate --model pretrained:emotion --data ~/ckplus --ignore-class contempt
+    facesweep evaluate --model pretrained:gender --data ~/faces --groups attrs.csv # path,age_band,skin
+    facesweep evaluate --model pretrained:gender --data ~/utkface/by_gender \\
+        --groups-from-name '^(?P<age>\\d+)_\\d_(?P<race>\\d)_' --bin age=0,18,30,45,60,120
 
 The data is loaded for the model's own task, image size and channels. With no ``--split`` (or ``--split test``)
 no split is made (``whole=True``): a folder with split folders keeps them, a bare folder of class folders becomes
-one split named ``test``; the default split is ``test`` when there is one, else ``val``. ``--split val`` on a bare
-folder makes the same seeded, stratified split as training (val fraction 0.2, seed 0), to score a model on the
-images it was validated on. Flip TTA follows the model's own setting unless ``--tta``/``--no-tta`` say otherwise.
+one split named ``test`` (one class folder is enough: accuracy is then that class's recall); the default split is
+``test`` when there is one, else ``val``. ``--split val`` on a bare folder makes the same seeded, stratified
+split as training (val fraction 0.2, seed 0). Flip TTA follows the model's own setting unless ``--tta``/
+``--no-tta`` say otherwise. The scoring is ``facesweep.model.evaluate.evaluate`` (the report calls it too), the
+audit ``facesweep.model.groups``, the tables ``facesweep.report.tables``.
 """
 
 from __future__ import annotations
@@ -16,22 +21,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from facesweep.cli.common import add_command, stdout_console
-from facesweep.errors import DataError
+from facesweep.errors import DataError, UsageError
+from facesweep.report.tables import confusion_table, group_table, per_class_table
 
-SUMMARY = "Accuracy, macro-F1, per-class table and confusion matrix of a saved model"
+SUMMARY = "Accuracy, macro-F1, per-class table, confusion matrix and per-group audit of a saved model"
 EXAMPLES = """
     facesweep evaluate --model runs/emotion/best --data ~/fer2013 --split val --json
-    facesweep evaluate --model pretrained:gender --data ~/gender_test
+    facesweep evaluate --model pretrained:gender --data ~/only_women          # recall of 'woman'
+    facesweep evaluate --model pretrained:emotion --data ~/ckplus --ignore-class contempt
+    facesweep evaluate --model pretrained:gender --data ~/faces --groups attrs.csv --json
+    facesweep evaluate --model pretrained:gender --data ~/utk --groups-from-name '^(?P<age>\\d+)_' --bin age=0,30,60,120
 """
 DEFAULT_SPLITS = ("test", "val")  # tried in this order when --split is not given
+SKIPPED_SHOWN = 5  # unreadable files named in the text output (all of them are in --json)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +53,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="average with the horizontally flipped image (default: the model's own setting)",
     )
+    p.add_argument("--ignore-class", action="append", default=[], metavar="NAME",
+                   help="leave this class folder out (repeatable), e.g. CK+'s contempt")  # fmt: skip
+    audit = p.add_mutually_exclusive_group()
+    audit.add_argument("--groups", metavar="FILE.csv",
+                       help="per-group audit: a CSV of image paths (relative to --data) and attribute columns, "
+                            "e.g. path,age_band,skin")  # fmt: skip
+    audit.add_argument("--groups-from-name", metavar="REGEX",
+                       help="per-group audit from file names: a regex with named groups, "
+                            "e.g. '^(?P<age>\\d+)_(?P<gender>\\d)_' (UTKFace)")  # fmt: skip
+    p.add_argument("--bin", action="append", default=[], metavar="ATTR=EDGES",
+                   help="group a numeric attribute into bands, e.g. age=0,18,30,45,60,120 (repeatable)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
@@ -60,77 +79,149 @@ def pick_split(splits: dict, wanted: str | None) -> str:
     raise DataError(f"no test or val split in this data; pass --split (one of: {', '.join(splits)})")
 
 
-def evaluate_model(model: Any, images: Any, labels: Any, *, tta: bool | None = None) -> dict[str, Any]:
-    """``classification_metrics`` of ``model`` on ``images``/``labels`` plus mean log-loss; the library half."""
-    import numpy as np
+def parse_bins(specs: list[str]) -> dict[str, list[float]]:
+    """``["age=0,18,30"]`` -> ``{"age": [0, 18, 30]}``; UsageError naming the bad spec."""
+    bins = {}
+    for spec in specs:
+        name, _, edges = spec.partition("=")
+        try:
+            values = [float(e) for e in edges.split(",")]
+        except ValueError:
+            values = []
+        if not name or len(values) < 2:
+            raise UsageError(f"--bin expects ATTR=EDGE,EDGE[,...] such as age=0,18,30,60, got {spec!r}")
+        bins[name] = values
+    return bins
 
-    from facesweep.model.metrics import classification_metrics
 
-    probs = model.predict(images, tta=tta)
-    result = classification_metrics(labels, probs.argmax(axis=1), len(model.classes))
-    picked = probs[np.arange(len(labels)), labels] if len(labels) else np.zeros(0)
-    result["loss"] = float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0)))) if len(labels) else 0.0
-    return result
+def read_attributes(args: argparse.Namespace, split: Any, data_source: str) -> tuple[list, Any] | None:
+    """Per image of ``split`` its attributes and how the rows matched, or ``None`` without --groups /
+    --groups-from-name; read before the model runs, so a bad CSV or regex fails fast."""
+    from facesweep.model.groups import attributes_from_csv, attributes_from_names, bin_attribute
+
+    bins = parse_bins(args.bin)
+    if not (args.groups or args.groups_from_name):
+        if bins:
+            raise UsageError("--bin needs --groups or --groups-from-name")
+        return None
+    if split.paths is None:
+        raise UsageError(f"a per-group audit needs an image folder (per-image paths); {data_source} has none")
+    if args.groups:
+        attrs, match = attributes_from_csv(args.groups, split.paths, root=args.data)
+    else:
+        attrs, match = attributes_from_names(args.groups_from_name, split.paths)
+    for name, edges in bins.items():
+        if not any(name in a for a in attrs):
+            raise UsageError(f"--bin {name}: no attribute named {name!r}")
+        attrs = bin_attribute(attrs, name, edges)
+    return attrs, match
+
+
+def _headline(report: dict[str, Any]) -> str:
+    present = report["present_classes"]
+    macro = f"macro-F1 {report['macro_f1']:.4f}"
+    if len(present) < len(report["classes"]):
+        macro += f" ({report['macro_f1_present']:.4f} over the {len(present)} class(es) present)"
+    lines = [
+        f"{report['model']} on {report['data_source']} [{report['split']}], n={report['n']:,}"
+        f"{' (TTA)' if report['tta'] else ''}",
+        f"accuracy {report['accuracy']:.4f}   {macro}   log-loss {report['loss']:.4f}",
+    ]
+    if len(present) == 1:
+        lines.append(f"one class in the data ({present[0]}): accuracy is its recall")
+    if report["ignored_classes"]:
+        lines.append(f"class folders left out: {', '.join(report['ignored_classes'])}")
+    skipped = report["skipped"]
+    if skipped["count"]:
+        shown = ", ".join(skipped["files"][:SKIPPED_SHOWN])
+        more = f" (first {SKIPPED_SHOWN} shown; all in --json)" if skipped["count"] > SKIPPED_SHOWN else ""
+        lines.append(f"skipped {skipped['count']} unreadable file(s), not scored: {shown}{more}")
+    return "\n".join(lines)
+
+
+def _groups_text(groups: dict[str, Any]) -> str:
+    lines = [f"per-group audit from {groups['source']}: {groups['n']:,} images, overall accuracy "
+             f"{groups['overall_accuracy']:.4f}; intervals: {groups['n_boot']} bootstrap resamples, "
+             f"seed {groups['seed']}"]  # fmt: skip
+    for a in groups["attributes"]:
+        if a["worst"] is not None:
+            w = a["worst"]
+            lines.append(f"{a['name']}: worst group {w['value']!r} accuracy {w['accuracy']:.4f}, "
+                         f"gap {w['gap']:+.4f} to overall" + (f"; {a['n_missing']} image(s) without a value"
+                                                              if a["n_missing"] else ""))  # fmt: skip
+    for key, what in (("images_without_row", "image(s) without attributes"),
+                      ("unmatched_rows", "row(s) matching no image")):  # fmt: skip
+        if groups[key]["count"]:
+            lines.append(f"{groups[key]['count']} {what}, e.g. {', '.join(groups[key]['first'])}")
+    if groups["duplicate_rows"]:
+        lines.append(f"{groups['duplicate_rows']} duplicate row(s) ignored (the first row of an image is used)")
+    return "\n".join(lines)
 
 
 def render_report(report: dict[str, Any]) -> RenderableType:
-    """Headline, per-class table and confusion matrix (rows true, columns predicted) from the JSON report."""
-    classes = report["classes"]
-    head = (
-        f"{report['model']} on {report['data_source']} [{report['split']}], n={report['n']:,}"
-        f"{' (TTA)' if report['tta'] else ''}\n"
-        f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   log-loss {report['loss']:.4f}"
-    )
-    per_class = Table(title="per class", title_justify="left")
-    for col in ("class", "precision", "recall", "F1", "support"):
-        per_class.add_column(col, justify="left" if col == "class" else "right")
-    for row in report["per_class"]:
-        per_class.add_row(
-            row["name"], f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", f"{row['support']:,}"
+    """Headline, per-class table, confusion matrix (rows true, columns predicted) and the group tables."""
+    parts: list[RenderableType] = [Text(_headline(report))]  # Text: no markup, so '[val]' stays literal
+    parts.append(per_class_table(report["per_class"], title="per class").to_rich())
+    parts.append(confusion_table(report["classes"], report["confusion_matrix"],
+                                 title="confusion matrix (rows true, columns predicted)").to_rich())  # fmt: skip
+    groups = report.get("groups")
+    if groups:
+        parts.append(Text(_groups_text(groups)))
+        parts += [group_table(a, report["classes"], groups["confidence"]).to_rich() for a in groups["attributes"]]
+    return Group(*parts)
+
+
+def _load(args: argparse.Namespace, config: Any) -> Any:
+    from facesweep.io import load_dataset
+
+    try:
+        return load_dataset(
+            config.task,
+            args.data,
+            image_size=config.image_size,
+            channels=config.channels,
+            whole=args.split in (None, "test"),  # a named train/val split of a bare folder is made as in training
+            progress=sys.stderr.isatty() and not args.json,
+            ignore_classes=args.ignore_class,
         )
-    matrix = Table(title="confusion matrix (rows true, columns predicted)", title_justify="left")
-    matrix.add_column("true \\ pred")
-    for name in classes:
-        matrix.add_column(name[:8], justify="right")
-    for name, counts in zip(classes, report["confusion_matrix"], strict=True):
-        matrix.add_row(name, *(f"{c:,}" for c in counts))
-    return Group(Text(head), per_class, matrix)  # Text: no markup, so '[val]' stays literal
+    except DataError as exc:
+        hint = getattr(exc, "task_hint", None)
+        if hint:  # the task comes from the model here, not from a --task flag
+            text = str(exc).replace(f"did you mean --task {hint}?", f"these look like {hint} classes: use a {hint} "
+                                    f"model (e.g. --model pretrained:{hint})")  # fmt: skip
+            raise DataError(text) from None
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
-    from facesweep.io import load_dataset
     from facesweep.model.artifacts import load_model
+    from facesweep.model.evaluate import evaluate
 
     model = load_model(args.model)
     config = model.config
-    data = load_dataset(
-        config.task,
-        args.data,
-        image_size=config.image_size,
-        channels=config.channels,
-        whole=args.split in (None, "test"),  # a named train/val split of a bare folder is made as in training
-        progress=sys.stderr.isatty() and not args.json,
-    )
+    data = _load(args, config)
     if tuple(data.classes) != tuple(model.classes):
         raise DataError(f"the data's classes {list(data.classes)} differ from the model's {list(model.classes)}")
     split_name = pick_split(data.splits, args.split)
     split = data.splits[split_name]
     if len(split) == 0:
         raise DataError(f"split {split_name!r} is empty")
-    start = time.perf_counter()
-    result = evaluate_model(model, split.images, split.labels, tta=args.tta)
-    for row in result["per_class"]:
-        row["name"] = model.classes[row["class"]]
+    attributes = read_attributes(args, split, data.source)
+    evaluation = evaluate(model, split, tta=args.tta, skipped=data.skipped)
+    groups = None
+    if attributes is not None:
+        from facesweep.model.groups import audit_groups
+
+        groups = audit_groups(evaluation, attributes[0], match=attributes[1]).to_dict()
     report = {
         "model": str(args.model),
         "task": config.task,
         "data": args.data,
         "data_source": data.source,
         "split": split_name,
-        "tta": model.tta if args.tta is None else args.tta,
-        "classes": list(model.classes),
-        **result,
-        "seconds": round(time.perf_counter() - start, 3),
+        "ignored_classes": list(args.ignore_class),
+        **evaluation.to_dict(),
+        "groups": groups,
     }
     if args.json:
         print(json.dumps(report))

@@ -3,10 +3,11 @@
     from facesweep.report.best_model import evaluate_best
     evaluation = evaluate_best(report, test="~/fer2013/test")   # loads the artifact, predicts, scores
 
-Loading goes through the shared pieces only: ``facesweep.model.artifacts.load_model``,
-``facesweep.io.load_dataset`` and ``facesweep.model.metrics.classification_metrics``. They are imported when
-called (the report's analysis must not pay for jax), and tests may pass stand-ins. A missing artifact is not an
-error: the section says why it was skipped.
+Scoring is ``facesweep.model.evaluate.evaluate``, the same function ``facesweep evaluate`` calls (the model's own
+TTA default, the same batching and metrics), so the report and the CLI give the same numbers for the same model
+and data. Loading goes through ``facesweep.model.artifacts.load_model`` and ``facesweep.io.load_dataset``. All
+three are imported when called (the report's analysis must not pay for jax), and tests may pass stand-ins for the
+loaders. A missing artifact is not an error: the section says why it was skipped.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from facesweep.errors import FacesweepError
-
-PREDICT_BATCH = 512  # images per predict call; bounds host memory on a full test folder
+from facesweep.report.tables import CONFUSION_TITLE, TableDoc, confusion_table, fmt, per_class_table
 
 
 @dataclass(frozen=True)
@@ -34,33 +32,37 @@ class BestModelEvaluation:
     classes: list[str] = field(default_factory=list)
     n: int = 0
     accuracy: float | None = None
-    macro_f1: float | None = None
+    macro_f1: float | None = None  # over classes with any true or predicted image
     per_class: list[dict[str, Any]] = field(default_factory=list)  # {class, name, precision, recall, f1, support}
     confusion_matrix: list[list[int]] = field(default_factory=list)  # rows true, columns predicted
     skipped: str | None = None  # the reason this section has no numbers
+    macro_f1_present: float | None = None  # over the classes present in the data only
+    loss: float | None = None  # mean cross-entropy
+    tta: bool | None = None  # whether flip TTA was used (the model's own default)
 
 
 def skipped(trial: int | None, artifact: str | None, reason: str) -> BestModelEvaluation:
     return BestModelEvaluation(trial, artifact, None, None, skipped=reason)
 
 
-def evaluation_from_metrics(
-    trial: int | None, artifact: str | None, split: str, source: str | None, classes: list[str],
-    metrics: dict[str, Any],
-) -> BestModelEvaluation:  # fmt: skip
-    """Wrap ``classification_metrics`` output (class indices gain their names)."""
-    per_class = [dict(row, name=classes[int(row["class"])]) for row in metrics["per_class"]]
+def from_evaluation(
+    trial: int | None, artifact: str | None, split: str, source: str | None, evaluation: Any
+) -> BestModelEvaluation:
+    """Wrap a ``facesweep.model.evaluate.Evaluation``."""
     return BestModelEvaluation(
         trial=trial,
         artifact=artifact,
         split=split,
         source=source,
-        classes=list(classes),
-        n=int(metrics.get("n", int(np.sum(metrics["confusion_matrix"])))),
-        accuracy=float(metrics["accuracy"]),
-        macro_f1=float(metrics["macro_f1"]),
-        per_class=per_class,
-        confusion_matrix=[[int(v) for v in row] for row in metrics["confusion_matrix"]],
+        classes=list(evaluation.classes),
+        n=evaluation.n,
+        accuracy=evaluation.accuracy,
+        macro_f1=evaluation.macro_f1,
+        per_class=evaluation.per_class,
+        confusion_matrix=evaluation.confusion_matrix,
+        macro_f1_present=evaluation.macro_f1_present,
+        loss=evaluation.loss,
+        tta=evaluation.tta,
     )
 
 
@@ -70,7 +72,6 @@ def evaluate_best(
     test: str | Path | None = None,
     load_model: Callable[[str | Path], Any] | None = None,
     load_dataset: Callable[..., Any] | None = None,
-    classification_metrics: Callable[..., dict[str, Any]] | None = None,
 ) -> BestModelEvaluation:
     """Score the best trial of ``report`` (a ``StudyReport``) on its validation split, or on ``test``.
 
@@ -91,8 +92,7 @@ def evaluate_best(
             from facesweep.model.artifacts import load_model
         if load_dataset is None:
             from facesweep.io import load_dataset
-        if classification_metrics is None:
-            from facesweep.model.metrics import classification_metrics
+        from facesweep.model.evaluate import evaluate
     except ImportError as exc:
         return skipped(best.number, artifact, f"the training engine is not available ({exc})")
 
@@ -110,19 +110,27 @@ def evaluate_best(
         split = dataset.splits[split_name]
         if len(split.labels) == 0:
             return skipped(best.number, artifact, f"the {split_name} split is empty")
-        predicted = np.concatenate(
-            [
-                np.asarray(model.predict(split.images[i : i + PREDICT_BATCH])).argmax(-1)
-                for i in range(0, len(split.labels), PREDICT_BATCH)
-            ]
-        )
-        classes = list(getattr(model, "classes", None) or dataset.classes)
-        metrics = classification_metrics(split.labels, predicted, len(classes))
+        evaluation = evaluate(model, split, skipped=getattr(dataset, "skipped", ()))
     except FacesweepError as exc:
         return skipped(best.number, artifact, f"could not evaluate the best model: {exc}")
     source = getattr(dataset, "source", None)
     if test is None and report.data is None:
         source = f"{source}, default size: the study may have drawn another size"  # synthetic size is not stored
-    return evaluation_from_metrics(
-        best.number, artifact, "test" if test is not None else "val", source, classes, metrics
-    )
+    return from_evaluation(best.number, artifact, "test" if test is not None else "val", source, evaluation)
+
+
+def best_model_headline(ev: BestModelEvaluation) -> str:
+    """One line for the terminal view and report.md: trial, split, n, accuracy and macro-F1 (also over the
+    classes present, when some class has no image)."""
+    present = sum(1 for row in ev.per_class if row["support"] > 0)
+    macro = f"macro-F1 {fmt(ev.macro_f1)}"
+    if ev.macro_f1_present is not None and present < len(ev.classes):
+        macro += f" ({fmt(ev.macro_f1_present)} over the {present} class(es) present)"
+    tta = " with flip TTA" if ev.tta else ""
+    return f"trial #{ev.trial} on {ev.split} ({ev.source}){tta}: n = {ev.n:,}, accuracy {fmt(ev.accuracy)}, {macro}"
+
+
+def best_model_tables(ev: BestModelEvaluation) -> tuple[TableDoc, TableDoc]:
+    """The confusion matrix and per-class documents (``facesweep.report.tables``) of a scored evaluation."""
+    cm = confusion_table(ev.classes, ev.confusion_matrix, title=f"{CONFUSION_TITLE}, {ev.split} split")
+    return cm, per_class_table(ev.per_class)
