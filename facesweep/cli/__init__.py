@@ -12,10 +12,10 @@ import traceback
 from collections.abc import Sequence
 
 from facesweep import __version__
-from facesweep.cli import data, evaluate, live, report, study, train
+from facesweep.cli import data, evaluate, export, live, report, study, train
 from facesweep.errors import FacesweepError
 
-COMMANDS = (data, train, evaluate, study, report, live)
+COMMANDS = (data, train, evaluate, export, study, report, live)
 
 EPILOG = """examples:
   facesweep study --trials 30                       sweep depth x epochs on the built-in synthetic faces
@@ -24,6 +24,7 @@ EPILOG = """examples:
   facesweep data --data ~/fer2013                   class counts and image sizes of a dataset
   facesweep train --preset seed-emotion-1 --data ~/fer2013 --epochs 30
   facesweep evaluate --model runs/x/best --data ~/fer2013 --split val --json
+  facesweep export --model pretrained:emotion --out emotion.onnx
 """
 
 

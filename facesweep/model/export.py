@@ -1,0 +1,418 @@
+"""A trained model as a plain ONNX inference graph, and a predictor that runs that graph in OpenCV's ``cv2.dnn``.
+
+    from facesweep.model.artifacts import load_model
+    from facesweep.model.export import OpenCVPredictor, save_onnx
+    model = load_model("pretrained:emotion")
+    save_onnx(model, "emotion.onnx")              # self-contained file, metadata included
+    predictor = OpenCVPredictor(model)            # the same graph in cv2.dnn, built in memory
+    probs = predictor.predict(images_uint8)       # (N, K) float32, like model.predict
+
+The graph (opset 13, IR 7: accepted by OpenCV 4.x ``cv2.dnn.readNetFromONNX`` and by ONNX Runtime) is built from
+standard nodes only -- Conv, Relu, MaxPool, Flatten or GlobalAveragePool, Gemm, Softmax -- because ``cv2.dnn``
+cannot import what a generic JAX converter makes of the custom max-pool (a 6-D reshape + ReduceMax):
+
+- input ``images``: float32 ``(N, C, H, W)`` holding raw pixel values 0..255 (gray, or RGB in that order for a
+  colour model: the order facesweep's ``predict`` takes). NCHW float is ``cv2.dnn``'s native blob layout
+  (``cv2.dnn.blobFromImages`` makes it); a gray model's NHWC batch is the same memory, so a reshape suffices.
+- the /255 scaling is folded into the first convolution's weights (exact: the convolution is linear and pads
+  with zeros), each batch norm into its convolution's weights and bias, and dropout is dropped.
+- output ``probabilities``: float32 ``(N, K)``, softmax over ``classes`` (metadata) in order.
+
+Flip test-time augmentation is not in the graph (``cv2.dnn`` has no reliable negative-step Slice); the metadata
+says whether the model's default is on, and ``OpenCVPredictor`` runs the flipped copies in the same batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jax
+import numpy as np
+
+from facesweep import __version__
+from facesweep.errors import CheckpointError, UsageError
+from facesweep.model.artifacts import CONFIG_FILE, TrainedModel, resolve_ref
+from facesweep.model.cnn import BN_EPSILON
+
+if TYPE_CHECKING:
+    import onnx
+
+OPSET = 13  # Softmax(axis=-1) semantics; the newest opset every OpenCV 4.x importer and ONNX Runtime take
+IR_VERSION = 7  # the IR version that goes with opset 13; newer runtimes read older IR
+INPUT_NAME = "images"
+OUTPUT_NAME = "probabilities"
+INPUT_LAYOUT = "NCHW float32, raw pixel values 0..255"
+SCALING = "none outside the graph: x / 255 is folded into the first convolution"
+PARITY_TOLERANCE = 1e-4  # largest probability difference from predict that an export may show
+
+
+def _require_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:  # a core dependency; only a broken install gets here
+        raise UsageError("ONNX export needs the 'onnx' package: pip install onnx") from None
+    return onnx
+
+
+# -- the graph -------------------------------------------------------------------------------------------
+def fold_batch_norm(
+    kernel: np.ndarray, scale: np.ndarray, bias: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float = BN_EPSILON
+) -> tuple[np.ndarray, np.ndarray]:
+    """A bias-free HWIO conv kernel followed by inference-mode batch norm -> ONNX ``(O, I, kH, kW)`` weights, bias.
+
+    ``bn(conv(x, k)) = conv(x, k * s) + (bias - mean * s)`` with ``s = scale / sqrt(var + eps)`` per channel.
+    """
+    factor = (np.asarray(scale, np.float64) / np.sqrt(np.asarray(var, np.float64) + eps)).astype(np.float64)
+    weights = np.asarray(kernel, np.float64) * factor  # broadcast over the last (output) axis
+    shift = np.asarray(bias, np.float64) - np.asarray(mean, np.float64) * factor
+    return weights.transpose(3, 2, 0, 1).astype(np.float32), shift.astype(np.float32)
+
+
+def model_metadata(model: TrainedModel, inference: dict | None = None) -> dict[str, str]:
+    """The ``metadata_props`` of the exported file: everything needed to feed it and read its output."""
+    config = model.config
+    inference = dict(inference) if inference is not None else dict(getattr(model, "inference", None) or {})
+    inference.setdefault("tta", bool(model.tta))
+    return {
+        "task": config.task,
+        "classes": json.dumps(list(model.classes)),
+        "image_size": str(config.image_size),
+        "channels": str(config.channels),
+        "color": "gray" if config.channels == 1 else "rgb",
+        "input_layout": INPUT_LAYOUT,
+        "scaling": SCALING,
+        "tta": json.dumps(bool(inference["tta"])),  # average with the horizontally flipped image when true
+        "inference": json.dumps(inference, sort_keys=True),  # config.json's "inference" (crop template, ...)
+        "facesweep_version": __version__,
+    }
+
+
+def build_onnx(model: TrainedModel, *, inference: dict | None = None) -> onnx.ModelProto:
+    """The inference graph of ``model`` (batch norm folded, dropout dropped, softmax at the end); see module doc.
+
+    ``inference`` is the model's ``config.json`` ``inference`` object for the metadata (default: the model's own
+    TTA setting and, if the model carries one, its ``inference`` attribute).
+    """
+    onnx = _require_onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    config = model.config
+    host = jax.device_get(model.variables)
+    params, stats = host["params"], host.get("batch_stats", {})
+    nodes: list = []
+    weights: list = []
+
+    def const(name: str, array: np.ndarray) -> str:
+        weights.append(numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name))
+        return name
+
+    x = INPUT_NAME
+    first = True
+    for block in range(config.depth):
+        for conv in range(config.convs_per_block):
+            name = f"{block}_{conv}"
+            bn = params[f"bn{name}"]
+            w, b = fold_batch_norm(
+                params[f"conv{name}"]["kernel"], bn["scale"], bn["bias"], stats[f"bn{name}"]["mean"],
+                stats[f"bn{name}"]["var"],
+            )  # fmt: skip
+            if first:  # the model sees x / 255; a linear, zero-padded conv lets the factor move into the weights
+                w, first = (w / np.float32(255.0)).astype(np.float32), False
+            nodes.append(helper.make_node(
+                "Conv", [x, const(f"conv{name}.weight", w), const(f"conv{name}.bias", b)], [f"conv{name}"],
+                name=f"conv{name}", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1],
+            ))  # fmt: skip
+            nodes.append(helper.make_node("Relu", [f"conv{name}"], [f"relu{name}"], name=f"relu{name}"))
+            x = f"relu{name}"
+        # 2x2 stride-2 without padding floors odd sizes, as the model's max_pool_2x2 does.
+        nodes.append(helper.make_node("MaxPool", [x], [f"pool{block}"], name=f"pool{block}",
+                                      kernel_shape=[2, 2], strides=[2, 2]))  # fmt: skip
+        x = f"pool{block}"
+    if config.dense:
+        # The model flattens NHWC (channel fastest); Flatten here sees NCHW, so the first dense kernel's rows
+        # are permuted to (C, H, W) order instead of adding a Transpose node.
+        h, w_, c = _feature_shape(config)
+        first_kernel = np.asarray(params["dense0"]["kernel"])
+        params = dict(params, dense0=dict(params["dense0"], kernel=(
+            first_kernel.reshape(h, w_, c, -1).transpose(2, 0, 1, 3).reshape(h * w_ * c, -1)
+        )))  # fmt: skip
+    else:
+        nodes.append(helper.make_node("GlobalAveragePool", [x], ["gap"], name="gap"))
+        x = "gap"
+    nodes.append(helper.make_node("Flatten", [x], ["flat"], name="flat", axis=1))
+    x = "flat"
+    layers = [f"dense{i}" for i in range(len(config.dense))] + ["logits"]
+    for layer in layers:
+        kernel, bias = np.asarray(params[layer]["kernel"]), np.asarray(params[layer]["bias"])
+        # transB=1 with (out, in) weights: the form every ONNX importer (cv2.dnn's InnerProduct included) takes.
+        nodes.append(helper.make_node(
+            "Gemm", [x, const(f"{layer}.weight", kernel.T), const(f"{layer}.bias", bias)], [layer], name=layer,
+            transB=1,
+        ))  # fmt: skip
+        x = layer
+        if layer != "logits":
+            nodes.append(helper.make_node("Relu", [x], [f"{layer}_relu"], name=f"{layer}_relu"))
+            x = f"{layer}_relu"
+    nodes.append(helper.make_node("Softmax", [x], [OUTPUT_NAME], name="softmax", axis=1))
+
+    size, channels = config.image_size, config.channels
+    graph = helper.make_graph(
+        nodes,
+        f"facesweep_{config.task}",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", channels, size, size])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", len(model.classes)])],
+        initializer=weights,
+    )
+    proto = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+        producer_name="facesweep",
+        producer_version=__version__,
+        doc_string=(
+            f"facesweep {config.task} classifier; input {INPUT_NAME} {INPUT_LAYOUT}, "
+            f"output {OUTPUT_NAME} (N, {len(model.classes)}) softmax over metadata 'classes'"
+        ),
+    )
+    helper.set_model_props(proto, model_metadata(model, inference))
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def _feature_shape(config: Any) -> tuple[int, int, int]:
+    side = config.image_size
+    for _ in range(config.depth):
+        side //= 2
+    return side, side, config.block_widths()[-1]
+
+
+def onnx_bytes(model: TrainedModel, *, inference: dict | None = None) -> bytes:
+    """``build_onnx`` serialised: the bytes of a self-contained ``.onnx`` file (weights inline, < 2 GB)."""
+    return build_onnx(model, inference=inference).SerializeToString()
+
+
+def save_onnx(model: TrainedModel, path: str | Path, *, inference: dict | None = None) -> Path:
+    """Write the exported graph to ``path`` atomically (temp file + rename); return the path."""
+    path = Path(path)
+    _write_atomically(path, onnx_bytes(model, inference=inference))
+    return path
+
+
+def read_metadata(source: str | Path | bytes) -> dict[str, Any]:
+    """An exported file's (or its bytes') metadata with JSON values decoded: ``classes`` a list, ``tta`` a bool,
+    ``inference`` a dict, ``image_size``/``channels`` ints."""
+    onnx = _require_onnx()
+    proto = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source))
+    meta: dict[str, Any] = {prop.key: prop.value for prop in proto.metadata_props}
+    for key in ("classes", "tta", "inference"):
+        if key in meta:
+            meta[key] = json.loads(meta[key])
+    for key in ("image_size", "channels"):
+        if key in meta:
+            meta[key] = int(meta[key])
+    return meta
+
+
+def inference_settings(ref: str | Path) -> dict:
+    """The ``inference`` object of a model directory's (or ``pretrained:NAME``'s) ``config.json``; ``{}`` if none."""
+    try:
+        meta = json.loads((resolve_ref(ref) / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    inference = meta.get("inference") if isinstance(meta, dict) else None
+    return dict(inference) if isinstance(inference, dict) else {}
+
+
+# -- running it ------------------------------------------------------------------------------------------
+def to_onnx_input(images: np.ndarray) -> np.ndarray:
+    """``(N, H, W, C)`` pixels (uint8, or float 0..255) -> the graph's float32 ``(N, C, H, W)`` input."""
+    return np.ascontiguousarray(np.asarray(images).transpose(0, 3, 1, 2), dtype=np.float32)
+
+
+class OpenCVPredictor:
+    """``model.predict`` on the exported graph in ``cv2.dnn``: same inputs, same outputs, same TTA default.
+
+    Built in memory (no file). One ``cv2.dnn.Net`` is not safe to run from two threads at once, so calls are
+    serialised with a lock; for parallel callers make one predictor each.
+    """
+
+    def __init__(self, model: TrainedModel, *, tta: bool | None = None, inference: dict | None = None) -> None:
+        self.classes = tuple(model.classes)
+        self.input_shape = tuple(model.input_shape)
+        self.tta = bool(model.tta if tta is None else tta)
+        self.onnx = onnx_bytes(model, inference=inference)
+        self._net = load_opencv_net(self.onnx, f"the exported {model.config.task} graph")
+        self._lock = threading.Lock()
+
+    def predict(self, images: np.ndarray, *, tta: bool | None = None) -> np.ndarray:
+        """Class probabilities ``float32 (N, K)`` for ``uint8 (N, H, W, C)`` images (floats 0..255 also taken)."""
+        images = np.asarray(images)
+        if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
+            raise CheckpointError(
+                f"predict expects images of shape (N, {', '.join(map(str, self.input_shape))}), got {images.shape}"
+            )
+        n = images.shape[0]
+        if n == 0:
+            return np.zeros((0, len(self.classes)), np.float32)
+        blob = to_onnx_input(images)
+        tta = self.tta if tta is None else bool(tta)
+        if tta:  # one forward over [images; mirrored images] costs less than two calls
+            blob = np.concatenate([blob, blob[:, :, :, ::-1]])
+        with self._lock:
+            out = run_opencv_net(self._net, blob)
+        return 0.5 * (out[:n] + out[n:]) if tta else out
+
+    __call__ = predict
+
+
+def load_opencv_net(data: bytes, what: str = "the ONNX graph") -> Any:
+    """``cv2.dnn.readNetFromONNX`` on in-memory bytes; ``CheckpointError`` naming the OpenCV version if it fails."""
+    import cv2
+
+    try:
+        net = cv2.dnn.readNetFromONNX(np.frombuffer(data, np.uint8))
+    except cv2.error as exc:
+        raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: {_first_line(exc)}") from None
+    if net.empty():
+        raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: the network is empty")
+    return net
+
+
+def run_opencv_net(net: Any, blob: np.ndarray) -> np.ndarray:
+    """One forward pass of a ``cv2.dnn.Net`` on an ``(N, C, H, W)`` float32 blob -> float32 ``(N, K)``."""
+    import cv2
+
+    try:
+        net.setInput(blob)
+        return np.array(net.forward(), np.float32).reshape(len(blob), -1)
+    except cv2.error as exc:
+        raise CheckpointError(f"cv2.dnn failed to run the exported graph: {_first_line(exc)}") from None
+
+
+def check_onnx(
+    model: TrainedModel, data: bytes, images: np.ndarray, *, tolerance: float = PARITY_TOLERANCE
+) -> dict[str, Any]:
+    """Load ``data`` (an exported file's bytes) in ``cv2.dnn``, run it on a batch of zeros, and compare it with
+    ``model.predict`` (no TTA: the graph has none) on ``images``; also in ONNX Runtime when it is installed.
+
+    Returns the facts ``facesweep export`` prints; ``CheckpointError`` when OpenCV cannot load or run the graph,
+    its zero batch gives no probabilities, or a runtime's largest probability difference exceeds ``tolerance``.
+    """
+    onnx = _require_onnx()
+    proto = onnx.load_from_string(data)
+    net = load_opencv_net(data)
+    k = len(model.classes)
+    zeros = run_opencv_net(net, np.zeros((2, model.config.channels, *model.config.input_shape[:2]), np.float32))
+    if zeros.shape != (2, k) or not np.all(np.isfinite(zeros)) or not np.allclose(zeros.sum(axis=1), 1.0, atol=1e-4):
+        raise CheckpointError(f"the exported graph gave no probabilities on a zero batch in cv2.dnn: {zeros!r}")
+    expected = model.predict(images, tta=False)
+    blob = to_onnx_input(images)
+    diffs: dict[str, float | None] = {"cv2_dnn": float(np.abs(run_opencv_net(net, blob) - expected).max())}
+    try:
+        import onnxruntime
+    except ImportError:
+        diffs["onnxruntime"] = None
+    else:
+        session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        got = session.run([OUTPUT_NAME], {INPUT_NAME: blob})[0]
+        diffs["onnxruntime"] = float(np.abs(got - expected).max())
+    for runtime, diff in diffs.items():
+        if diff is not None and not diff <= tolerance:
+            raise CheckpointError(
+                f"the exported graph disagrees with predict in {runtime}: max probability difference {diff:.2e} "
+                f"> {tolerance:g}"
+            )
+    node_types: dict[str, int] = {}
+    for node in proto.graph.node:
+        node_types[node.op_type] = node_types.get(node.op_type, 0) + 1
+    return {
+        "bytes": len(data),
+        "nodes": len(proto.graph.node),
+        "node_types": node_types,
+        "opset": OPSET,
+        "parameters": int(sum(np.prod(t.dims) for t in proto.graph.initializer)),
+        "images": int(len(images)),
+        "max_abs_diff": diffs,
+        "tolerance": tolerance,
+        "metadata": read_metadata(data),
+    }
+
+
+def check_images(model: TrainedModel, data: str | Path | None = None, count: int = 32) -> tuple[np.ndarray, str]:
+    """Up to ``count`` images to compare an export against ``predict`` on, and where they came from: evenly spaced
+    over ``data`` (loaded whole, for the model's task, size and channels) or synthetic faces when ``data`` is None."""
+    from facesweep.io import load_dataset
+    from facesweep.io.synthetic import synthetic_raw
+    from facesweep.tasks import get_task
+
+    config = model.config
+    if data is None:
+        task = get_task(config.task, image_size=config.image_size, channels=config.channels)
+        return synthetic_raw(task, n_train=0, n_val=count, seed=0).images, "synthetic (seed 0)"
+    dataset = load_dataset(config.task, data, image_size=config.image_size, channels=config.channels, whole=True)
+    images = np.concatenate([split.images for split in dataset.splits.values()])
+    pick = np.linspace(0, len(images) - 1, num=min(count, len(images))).round().astype(int)
+    return images[np.unique(pick)], dataset.source
+
+
+def export_model(
+    ref: str | Path, out: str | Path, *, data: str | Path | None = None, images: int = 32
+) -> dict[str, Any]:
+    """``facesweep export``: load ``ref``, export it, check the bytes (``check_onnx``), then write ``out``
+    atomically -- so a graph that fails its check is never written. Returns the check's facts plus paths."""
+    from facesweep.model.artifacts import load_model
+
+    out = Path(out).expanduser()
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
+    if images < 1:
+        raise UsageError(f"--images must be at least 1, got {images}")
+    model = load_model(ref)
+    content = onnx_bytes(model, inference=inference_settings(ref))
+    sample, source = check_images(model, data, images)
+    report = check_onnx(model, content, sample)
+    try:
+        _write_atomically(out, content)
+    except OSError as exc:
+        raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+    return {"model": str(ref), "out": str(out), "task": model.config.task, "images_source": source, **report}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+__all__ = [
+    "OpenCVPredictor",
+    "build_onnx",
+    "check_images",
+    "check_onnx",
+    "export_model",
+    "fold_batch_norm",
+    "inference_settings",
+    "load_opencv_net",
+    "model_metadata",
+    "onnx_bytes",
+    "read_metadata",
+    "run_opencv_net",
+    "save_onnx",
+    "to_onnx_input",
+]
