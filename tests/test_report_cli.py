@@ -40,7 +40,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 # -- JSON ----------------------------------------------------------------------------------------------------------
 TRIAL_KEYS = {"trial", "depth", "value", "val_accuracy", "val_loss", "val_macro_f1", "best_epoch", "epochs_run",
               "epochs", "train_seconds", "param_count", "params", "config", "artifact"}  # fmt: skip
-CORR_KEYS = {"x", "n", "rho", "low", "high", "n_boot"}
+CORR_KEYS = {"x", "n", "rho", "low", "high", "n_boot", "n_used", "p_value"}
 
 
 def test_json_schema_and_answers(two_studies: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,19 +50,24 @@ def test_json_schema_and_answers(two_studies: Path, capsys: pytest.CaptureFixtur
     assert doc["schema"] == SCHEMA and doc["storage"].endswith("facesweep.db")
     assert [s["study"] for s in doc["studies"]] == ["emotion-synthetic", "overfit"]
     study = doc["studies"][0]
-    assert set(study) == {"study", "task", "metric", "data", "data_source", "summary", "depth_table", "complexity",
-                          "epochs", "best_model"}  # fmt: skip
+    assert set(study) == {"study", "task", "metric", "data", "data_source", "design", "answers_from", "seed_noise",
+                          "summary", "depth_table", "complexity", "epochs", "best_model"}  # fmt: skip
+    assert study["design"] == "tpe" and study["answers_from"] == "search trials" and study["seed_noise"] is None
     assert study["summary"]["counts"]["complete"] == 23 and study["summary"]["counts"]["fail"] == 1
     assert set(study["summary"]["best"]) == TRIAL_KEYS
     assert [row["depth"] for row in study["depth_table"]] == [1, 2, 3, 4, 5]
     assert all(set(row) == TRIAL_KEYS for row in study["depth_table"])
-    c = study["complexity"]
+    assert study["complexity"]["replicates"] == [] and study["complexity"]["adjacent"] == []
+    assert study["complexity"]["verdict"] == study["complexity"]["search"]["verdict"]  # the labelled fallback
+    assert study["complexity"]["rule"].startswith("search trials only")
+    c = study["complexity"]["search"]
     assert c["verdict"] == "yes" and c["strength"] == "strong" and "rule" in c
     assert set(c["spearman_depth"]) == CORR_KEYS and c["spearman_depth"]["low"] > 0
     assert set(c["by_depth"][0]) == {"label", "key", "n_complete", "n_pruned", "best", "median"}
     assert c["importances"]["evaluator"] == "PED-ANOVA" and set(c["importances"]["values"]) == {"depth", "epochs"}
     e = doc["studies"][1]["epochs"]
-    assert e["verdict"] == "up to epoch k" and e["epoch_k"] == 8
+    assert e["verdict"] == "up to epoch k" and e["epoch_k"] == 8 and e["replicate_curves"] == []
+    e = e["search"]
     assert {"peak_epoch", "doubling_gains", "overfitting", "early_stopping", "spearman_epochs"} <= set(e)
     assert e["overfitting"]["n_onset"] > 0 and all(isinstance(k, str) for k in e["overfitting"]["onsets"])
     assert study["best_model"] is None  # --no-eval
@@ -84,8 +89,9 @@ def test_out_writes_markdown_and_plots(two_studies: Path, tmp_path: Path, capsys
     assert code == 0 and "wrote" in out
     text = (out_dir / "report.md").read_text()
     assert "## Study `emotion-synthetic`" in text
-    assert "**Does a deeper model predict better? yes.**" in text
-    assert "![Learning curves](learning_curves.png)" in text
+    assert "**Does a deeper model predict better? yes (search trials only).**" in text
+    assert "No seed replicates in this study, so the report cannot separate an effect from seed noise" in text
+    assert "![Learning curves (all trials)](learning_curves.png)" in text
     for name in ("metric_by_depth", "metric_by_epochs", "learning_curves", "importances"):
         png = out_dir / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -100,9 +106,10 @@ def test_rendered_view_has_both_answers_and_the_tables(tmp_path: Path) -> None:
     text = console.export_text()
     assert "Study 'overfit': task emotion, metric val_accuracy" in text
     assert "trials: 30 (30 complete)" in text
-    assert "Best trial at each depth" in text and "By depth (all trials)" in text
-    assert "Does a deeper model predict better? -> no clear effect" in text
-    assert "Does training for more epochs predict better? -> up to epoch 8, then no" in text
+    assert "Best search trial at each depth" in text and "By depth (search trials)" in text
+    assert "cannot separate an effect from seed noise" in text
+    assert "Does a deeper model predict better? -> no clear effect (search trials only)" in text
+    assert "Does training for more epochs predict better? -> up to epoch 8, then no (search trials only)" in text
     assert "Up to epoch 8, then no" in text and "8 -> 16" in text
     assert "parameter importances (PED-ANOVA)" in text
     assert "skipped" not in text and "best model: not evaluated" in text
@@ -140,8 +147,6 @@ class _FakeData:
 
 
 def test_best_model_confusion_matrix_and_per_class(tmp_path: Path) -> None:
-    from facesweep.model.metrics import classification_metrics
-
     artifact = tmp_path / "trial-0"
     artifact.mkdir()
     study = depth_helps(n_trials=10, artifact=lambda n: str(artifact))
@@ -152,16 +157,14 @@ def test_best_model_confusion_matrix_and_per_class(tmp_path: Path) -> None:
         calls.append((task, data, kw))
         return _FakeData("test" if kw.get("whole") else "val")
 
-    ev = evaluate_best(report, load_model=lambda ref: _FakeModel(), load_dataset=fake_load_dataset,
-                       classification_metrics=classification_metrics)  # fmt: skip
+    ev = evaluate_best(report, load_model=lambda ref: _FakeModel(), load_dataset=fake_load_dataset)
     assert ev.skipped is None and ev.split == "val" and ev.n == 8
     assert ev.accuracy == pytest.approx(6 / 8)
     assert ev.confusion_matrix[0][:2] == [1, 1] and ev.confusion_matrix[3][3:5] == [2, 1]
     assert ev.per_class[3]["name"] == "happy" and ev.per_class[3]["recall"] == pytest.approx(2 / 3)
     assert calls[0][0] == "emotion" and calls[0][2]["image_size"] == 48
 
-    test = evaluate_best(report, test=tmp_path, load_model=lambda ref: _FakeModel(), load_dataset=fake_load_dataset,
-                         classification_metrics=classification_metrics)  # fmt: skip
+    test = evaluate_best(report, test=tmp_path, load_model=lambda ref: _FakeModel(), load_dataset=fake_load_dataset)
     assert test.split == "test" and calls[-1][1] == tmp_path and calls[-1][2]["whole"] is True
 
     report = dataclasses.replace(report, best_model=ev)
@@ -229,7 +232,7 @@ def test_single_depth_and_no_complete_trial_studies(tmp_path: Path, capsys: pyte
     assert "every completed trial has depth 3" in flat and "run facesweep study with a depth range" in flat
     assert "trials: 11 (10 pruned, 1 running)" in flat
     assert "best trial: none completed yet" in flat
-    assert "peak epoch of val_accuracy over 10 curves (pruned included)" in flat
+    assert "peak epoch of val_accuracy over 10 search curves (pruned included)" in flat
     assert "skipped: no completed trial, so no best model" in flat
     reports = build_reports(storage_in(tmp_path), ["pruned"], evaluate=False, n_boot=100)
     assert reports[0].complexity.verdict == "cannot answer" and reports[0].epochs.gains

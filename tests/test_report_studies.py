@@ -16,6 +16,7 @@ from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 
 from facesweep.model.config import config_for_task
+from facesweep.sweep import schema
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -169,3 +170,52 @@ def test_builder_stores_the_architecture_schema() -> None:
                                                 "val_macro_f1", "epoch_seconds"}
     assert math.isclose(done[0].value, max(done[0].user_attrs["curve"]["val_accuracy"]))
     assert done[0].params["depth"] == done[0].user_attrs["config"]["depth"]
+
+
+# -- designed studies: seed replicates of the best configuration at each depth ----------------------------------
+def add_replicates(
+    study: optuna.Study,
+    curve_fn: CurveFn,
+    *,
+    k: int = 3,
+    seed: int = 1,
+    depths: list[int] | None = None,
+    missing: dict[int, int] | None = None,
+) -> optuna.Study:
+    """Re-run the best complete search trial at each depth ``k`` times (enqueued, fixed params, full epochs), as
+    ``facesweep study --replicates k`` does; ``missing`` = {depth: replicates to leave out}. Marks the design."""
+    rng = np.random.default_rng(seed)
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE and not schema.is_replicate(t)]
+    by_depth = sorted({t.params["depth"] for t in done})
+    study.set_user_attr(schema.DESIGN, schema.DESIGN_BALANCED)
+    study.set_user_attr(schema.REPLICATES, k)
+    study.set_user_attr(schema.DEPTHS, depths or by_depth)
+    for depth in by_depth:
+        source = max((t for t in done if t.params["depth"] == depth), key=lambda t: t.value)
+        for j in range(k - (missing or {}).get(depth, 0)):
+            study.enqueue_trial(dict(source.params))
+            trial = study.ask(DISTRIBUTIONS)
+            n_epochs = source.params["epochs"]
+            curve = curve_fn(depth, n_epochs, rng)
+            attrs = {
+                **{key: source.user_attrs[key] for key in ("param_count", "compile_seconds", "train_seconds")},
+                schema.CURVE: curve,
+                schema.CONFIG: {**source.user_attrs["config"], "seed": j + 1, "patience": 0},
+                schema.BEST_EPOCH: int(np.argmax(curve["val_accuracy"])) + 1,
+                schema.STOPPED_EARLY: False,
+                schema.ROLE: schema.ROLE_REPLICATE,
+                schema.REPLICATE_OF: source.number,
+                schema.REPLICATE_SEED: j + 1,
+            }
+            for key, value in attrs.items():
+                trial.set_user_attr(key, value)
+            study.tell(trial, curve["val_accuracy"][-1])  # full run, no early stopping: the last epoch
+    return study
+
+
+def designed(plateau: Callable[[int], float], *, noise: float = 0.005, k: int = 3, epochs: int = 8,
+             depths: tuple[int, ...] = (1, 2, 3, 4), **kw) -> optuna.Study:  # fmt: skip
+    """A balanced study (3 search trials per depth, ``epochs`` each) plus ``k`` replicates per depth."""
+    fn = saturating(plateau, noise=noise)
+    study = build_study(fn, depths=list(depths), epochs=[epochs], n_trials=3 * len(depths))
+    return add_replicates(study, fn, k=k, **kw)

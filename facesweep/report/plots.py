@@ -38,7 +38,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 def plot_metric_by_depth(report: StudyReport, path: Path) -> Path:
     """Box + jittered strip of the metric per depth (completed trials), with the Spearman rho in the title."""
-    done = [r for r in report.records if r.state == "complete" and r.value is not None and r.depth is not None]
+    done = [r for r in report.search_records if r.state == "complete" and r.value is not None and r.depth is not None]
     depths = sorted({r.depth for r in done})  # type: ignore[type-var]
     values = [[r.value for r in done if r.depth == d] for d in depths]
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -51,9 +51,9 @@ def plot_metric_by_depth(report: StudyReport, path: Path) -> Path:
     rho = c.rho_depth
     ci = f", 95% CI {rho.low:+.2f}..{rho.high:+.2f}" if rho.low is not None else ""
     sub = f"Spearman rho = {rho.rho:+.2f}{ci} (n={rho.n})" if rho.rho is not None else "correlation undefined"
-    ax.set_title(f"{report.metric} by depth: {c.headline}\n{sub}", fontsize=11)
+    ax.set_title(f"{report.metric} by depth, search trials: {c.headline}\n{sub}", fontsize=11)
     ax.set_xlabel("depth (conv blocks)")
-    ax.set_ylabel(f"{report.metric} (completed trials)")
+    ax.set_ylabel(f"{report.metric} (completed search trials)")
     ax.set_xticks(depths, [f"{d}\n(n={len(vs)})" for d, vs in zip(depths, values, strict=True)])
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
@@ -61,7 +61,7 @@ def plot_metric_by_depth(report: StudyReport, path: Path) -> Path:
 
 def plot_metric_by_epochs(report: StudyReport, path: Path) -> Path:
     """Left: final metric vs configured epochs (coloured by depth). Right: where each curve peaked."""
-    done = [r for r in report.records if r.state == "complete" and r.value is not None and r.epochs is not None]
+    done = [r for r in report.search_records if r.state == "complete" and r.value is not None and r.epochs is not None]
     depths = sorted({r.depth for r in report.records if r.depth is not None})
     colours = _depth_colours(depths)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -175,13 +175,86 @@ def plot_importances(report: StudyReport, path: Path) -> Path:
     return _save(fig, path)
 
 
+def plot_replicates_by_depth(report: StudyReport, path: Path) -> Path:
+    """Each depth's replicate values (dots), their mean and 95% interval; adjacent steps annotated with their call."""
+    rep = report.replicates
+    assert rep is not None
+    c = rep.complexity
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = _depth_colours([d.depth for d in c.depths])
+    rng = np.random.default_rng(0)
+    for d in c.depths:
+        ax.scatter(d.depth + rng.uniform(-0.08, 0.08, d.n), d.values, color=colours[d.depth], alpha=0.6, s=22,
+                   zorder=3)  # fmt: skip
+        if d.mean.defined:
+            ax.errorbar([d.depth + 0.2], [d.mean.estimate], yerr=[[d.mean.estimate - d.mean.low],
+                        [d.mean.high - d.mean.estimate]], fmt="o", color="black", capsize=5, zorder=4)  # fmt: skip
+        else:
+            ax.scatter([d.depth + 0.2], [d.mean.estimate], color="black", marker="o", zorder=4)
+    top = max(max(d.values) for d in c.depths)
+    for s in c.steps:
+        ax.annotate(f"{100 * s.diff.estimate:+.1f} pt\n{s.call}", ((s.shallower + s.deeper) / 2 + 0.1, top),
+                    ha="center", va="bottom", fontsize=8)  # fmt: skip
+    noise = rep.noise.sd
+    sub = f"seed noise SD {100 * noise:.1f} points" if noise is not None else "seed noise unknown"
+    ax.set_title(f"{report.metric} of seed replicates by depth: {c.headline}\n{sub}; mean and 95% t interval",
+                 fontsize=11)  # fmt: skip
+    depths = [d.depth for d in c.depths]
+    ax.set_xticks(depths, [f"{d.depth}\n(n={d.n}, {d.epochs} ep)" for d in c.depths])
+    ax.set_xlabel("depth (conv blocks)")
+    ax.set_ylabel(f"{report.metric} at the last epoch")
+    ax.margins(y=0.25)
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_replicate_curves(report: StudyReport, path: Path) -> Path:
+    """Left: mean metric per epoch with its 95% band, per depth. Right: the mean validation loss per depth."""
+    rep = report.replicates
+    assert rep is not None
+    colours = _depth_colours([d.depth for d in rep.epochs.depths])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for d, row in zip(rep.complexity.depths, rep.epochs.depths, strict=True):
+        colour = colours[d.depth]
+        epochs = np.array([b.epoch for b in row.bands])
+        mean = np.array([b.mean for b in row.bands])
+        low = np.array([np.nan if b.low is None else b.low for b in row.bands])
+        high = np.array([np.nan if b.high is None else b.high for b in row.bands])
+        left.plot(epochs, mean, color=colour, linewidth=1.8, label=f"depth {d.depth} (n={d.n})")
+        left.fill_between(epochs, low, high, color=colour, alpha=0.2)
+        if row.plateau_epoch is not None and row.verdict == "up to epoch k":
+            left.scatter([row.plateau_epoch], [mean[row.plateau_epoch - 1]], color=colour, marker="s", s=40,
+                         edgecolor="black", zorder=4)  # fmt: skip
+        loss = d.val_loss
+        if not np.any(np.isnan(loss)):
+            right.plot(epochs, loss.mean(0), color=colour, linewidth=1.5, label=f"depth {d.depth}")
+            if row.overfit == "yes" and row.val_loss_min_epoch:
+                right.scatter([row.val_loss_min_epoch], [loss.mean(0)[row.val_loss_min_epoch - 1]], color="red",
+                              marker="v", s=30, zorder=4)  # fmt: skip
+    left.set_title(f"{report.metric} per epoch: replicate mean and 95% band\nsquare = plateau epoch", fontsize=11)
+    left.set_xlabel("epoch")
+    left.set_ylabel(report.metric)
+    left.legend(fontsize=8, loc="lower right")
+    right.set_title("Mean validation loss of the replicates\nred = minimum before a clear rise (overfitting)",
+                    fontsize=11)  # fmt: skip
+    right.set_xlabel("epoch")
+    right.set_ylabel("cross-entropy loss")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
 def write_plots(report: StudyReport, out_dir: Path) -> dict[str, Path]:
     """Write every plot the study has data for into ``out_dir``; returns name -> path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    done = [r for r in report.records if r.state == "complete" and r.value is not None]
+    done = [r for r in report.search_records if r.state == "complete" and r.value is not None]
     if done:
         paths["metric_by_depth"] = plot_metric_by_depth(report, out_dir / "metric_by_depth.png")
+    if report.replicates is not None:
+        paths["replicates_by_depth"] = plot_replicates_by_depth(report, out_dir / "replicates_by_depth.png")
+        paths["replicate_curves"] = plot_replicate_curves(report, out_dir / "replicate_curves.png")
     if any(r.epochs_run for r in report.records):
         paths["metric_by_epochs"] = plot_metric_by_epochs(report, out_dir / "metric_by_epochs.png")
         paths["learning_curves"] = plot_learning_curves(report, out_dir / "learning_curves.png")

@@ -1,42 +1,72 @@
 """``facesweep report --json``: one JSON object for every study in the report.
 
-Schema ``facesweep.report/1`` (keys always present; numbers are null where undefined)::
+Schema ``facesweep.report/2`` (keys always present; numbers are null where undefined). Changes from /1: per study
+``design``, ``answers_from`` and ``seed_noise``; ``complexity`` and ``epochs`` answer from seed replicates when
+the study has them (``replicates``/``adjacent``, ``replicate_curves``/``plateau_epoch``), and the search-trial
+answer moved to their ``search`` object (the labelled fallback without replicates, supporting evidence with them);
+CORR gains ``n_used`` and ``p_value``; ``overfitting`` gains ``n_curves`` and ``n_checked`` counts only judgeable
+curves. Metric differences are in metric units (0.031 = 3.1 points)::
 
-    {"schema": "facesweep.report/1",
+    {"schema": "facesweep.report/2",
      "storage": "postgresql://user:***@host/db",          # password redacted
      "studies": [{
        "study": str, "task": str|null, "metric": str, "data": str|null, "data_source": str|null,
+       "design": "balanced"|"tpe",                           # "tpe" for studies made before designs
+       "answers_from": "replicates"|"search trials",
+       "seed_noise": {"sd": float, "df": int, "groups": int, "values": int,   # pooled SD over replicate groups
+                      "delta": float}|null,                   # the no-gain band +-delta = max(sd, 0.005)
        "summary": {"counts": {"complete", "pruned", "fail", "running", "waiting": int},
-                   "n_trials": int, "total_seconds", "train_seconds", "span_seconds": float,
+                   "n_trials": int, "n_replicates": int, "total_seconds", "train_seconds", "span_seconds": float,
                    "best": TRIAL|null},
-       "depth_table": [TRIAL, ...],                          # best completed trial per depth, shallowest first
-       "complexity": {"question", "verdict": "yes"|"up to depth k"|"no clear effect"|"worse"|"cannot answer",
-                      "strength": "strong"|"moderate"|"weak"|null, "sentence": str, "depth_k": int|null,
-                      "rule": str,
-                      "by_depth": [GROUP], "by_params": [GROUP],
-                      "spearman_depth": CORR, "spearman_params": CORR,
-                      "spearman_depth_le_k": CORR|null, "spearman_depth_ge_k": CORR|null,
-                      "importances": IMPORTANCES},
-       "epochs": {"question", "verdict": "yes"|"up to epoch k"|"no clear effect"|"cannot answer",
-                  "sentence": str, "epoch_k": int|null, "rule": str,
-                  "peak_epoch": {"n", "epochs": [int], "median", "q1", "q3", "n_at_last", "histogram": {epoch: n}},
-                  "doubling_gains": [{"epoch", "n", "median_gain", "q1", "q3"}],
-                  "overfitting": {"n_checked", "n_onset", "onsets": {trial: epoch}, "median_onset",
-                                  "epochs_after_onset"},
-                  "early_stopping": {"planned_epochs", "run_epochs", "n_stopped_early", "saved_by_early_stopping",
-                                     "n_pruned", "saved_by_pruning", "n_full", "after_peak_full",
-                                     "median_after_peak_full"},
-                  "spearman_epochs": CORR, "importances": IMPORTANCES},
+       "depth_table": [TRIAL, ...],                          # best completed search trial per depth
+       "complexity": {"question", "verdict": str, "headline": str, "sentence": str, "rule": str,
+                      "depth_k": int|null,
+                      # verdict from replicates: "yes"|"up to depth k"|"at least up to depth k"|"worse"|"no gain"|
+                      #   "not shown either way"|"cannot answer"; without them, the search verdict below
+                      "replicates": [{"depth", "source_trial", "n", "epochs", "mean", "low", "high",
+                                      "values": [float], "trials": [int], "seeds": [int]}],   # [] without
+                      "adjacent": [{"shallower", "deeper", "epoch", "diff", "low", "high", "call"}],
+                      "excluded_depths": [int],               # fewer than 3 replicate values
+                      "search": SEARCH_COMPLEXITY},
+       "epochs": {"question", "verdict": str, "headline": str, "sentence": str, "rule": str, "epoch_k": int|null,
+                  # from replicates: "yes"|"up to epoch k"|"depends on depth"|"not shown either way"|"cannot answer"
+                  "replicate_curves": [{"depth", "n", "epochs": [{"epoch", "mean", "low", "high"}],
+                                        "plateau_epoch": int|null, "verdict": str,
+                                        "gain_to_plateau": DIFF|null, "gain_after_plateau": DIFF|null,
+                                        "overfit": "yes"|"no"|"cannot tell", "val_loss_min_epoch": int|null,
+                                        "val_loss_rise": DIFF|null}],
+                  "plateau_epoch": {depth: int|null},
+                  "overfitting": str|null,                    # the replicate overfitting sentence
+                  "search": SEARCH_EPOCHS},
        "best_model": {"trial", "artifact", "split", "source", "classes": [str], "n", "accuracy", "macro_f1",
                       "per_class": [{"class", "name", "precision", "recall", "f1", "support"}],
                       "confusion_matrix": [[int]],                     # rows true, columns predicted
                       "skipped": str|null}|null}]}
 
+    SEARCH_COMPLEXITY = {"verdict": "yes"|"up to depth k"|"no clear effect"|"worse"|"cannot answer",
+                         "strength": "strong"|"moderate"|"weak"|null, "headline", "sentence", "depth_k", "rule",
+                         "by_depth": [GROUP], "by_params": [GROUP], "spearman_depth": CORR,
+                         "spearman_params": CORR, "spearman_depth_le_k": CORR|null,
+                         "spearman_depth_ge_k": CORR|null, "importances": IMPORTANCES}
+    SEARCH_EPOCHS = {"verdict": "yes"|"up to epoch k"|"no clear effect"|"cannot answer", "headline", "sentence",
+                     "epoch_k", "rule",
+                     "peak_epoch": {"n", "epochs": [int], "median", "q1", "q3", "n_at_last", "histogram": {e: n}},
+                     "doubling_gains": [{"epoch", "n", "median_gain", "q1", "q3"}],
+                     "overfitting": {"n_checked", "n_onset", "onsets": {trial: epoch}, "median_onset",
+                                     "epochs_after_onset", "n_curves"},
+                     "early_stopping": {"planned_epochs", "run_epochs", "n_stopped_early", "saved_by_early_stopping",
+                                        "n_pruned", "saved_by_pruning", "n_full", "after_peak_full",
+                                        "median_after_peak_full"},
+                     "spearman_epochs": CORR, "importances": IMPORTANCES}
     TRIAL = {"trial", "depth", "value", "val_accuracy", "val_loss", "val_macro_f1", "best_epoch", "epochs_run",
              "epochs", "train_seconds", "param_count", "params": {...}, "config": {...}, "artifact"}
     GROUP = {"label", "key", "n_complete", "n_pruned", "best", "median"}
-    CORR = {"x", "n", "rho", "low", "high", "n_boot"}                 # Spearman, bootstrap 95% interval
+    CORR = {"x", "n", "rho", "low", "high", "n_boot", "n_used", "p_value"}   # Spearman, BCa bootstrap 95% CI,
+                                                                              # permutation p (exact up to n = 8)
+    DIFF = {"estimate", "low", "high", "n", "df", "level", "family"}         # t interval (paired for epochs)
     IMPORTANCES = {"evaluator": str, "values": {param: float}|null, "note": str|null}
+
+The rules themselves (the "rule" strings) are defined once in ``facesweep.report.rules``.
 """
 
 from __future__ import annotations
@@ -46,20 +76,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from facesweep.report.analysis import Correlation, StudyReport, TrialMetrics
+from facesweep.report import rules
+from facesweep.report.analysis import StudyReport
+from facesweep.report.document import COMPLEXITY_QUESTION, EPOCHS_QUESTION
+from facesweep.report.search import Correlation, TrialMetrics
+from facesweep.report.stats import Interval
 
-SCHEMA = "facesweep.report/1"
-COMPLEXITY_RULE = (
-    "over completed trials: 'up to depth k' if medians flatten (within 0.01) from depth k < deepest after rising "
-    ">= 0.02, with Spearman 95% CI > 0 for depth <= k and not > 0 for depth >= k; else 'yes' if rho > 0.3 and its "
-    "95% bootstrap CI excludes 0; 'worse' if rho < -0.3 and CI < 0; else 'no clear effect'; 'cannot answer' with "
-    "< 5 completed trials or a single depth"
-)
-EPOCHS_RULE = (
-    "over all learning curves: g(e) = median of metric(2e) - metric(e) over >= 3 curves; 'yes' if the last "
-    "measurable doubling gains > 0.01; 'up to epoch k' if an earlier one did and later ones do not (k = 2e of the "
-    "last gaining doubling); else 'no clear effect'"
-)
+SCHEMA = "facesweep.report/2"
 
 
 def _clean(value: Any) -> Any:
@@ -85,52 +108,130 @@ def _corr(c: Correlation | None) -> dict[str, Any] | None:
     return None if c is None else dataclasses.asdict(c)
 
 
+def _diff(i: Interval | None) -> dict[str, Any] | None:
+    return None if i is None else dataclasses.asdict(i)
+
+
+def _search_complexity(report: StudyReport) -> dict[str, Any]:
+    c = report.complexity
+    return {
+        "verdict": c.verdict,
+        "strength": c.strength,
+        "headline": c.headline,
+        "sentence": c.sentence,
+        "depth_k": c.depth_k,
+        "rule": rules.COMPLEXITY_FALLBACK_RULE,
+        "by_depth": [dataclasses.asdict(g) for g in c.by_depth],
+        "by_params": [dataclasses.asdict(g) for g in c.by_params],
+        "spearman_depth": _corr(c.rho_depth),
+        "spearman_params": _corr(c.rho_params),
+        "spearman_depth_le_k": _corr(c.rho_below_k),
+        "spearman_depth_ge_k": _corr(c.rho_above_k),
+        "importances": dataclasses.asdict(report.importances),
+    }
+
+
+def _search_epochs(report: StudyReport) -> dict[str, Any]:
+    e = report.epochs
+    return {
+        "verdict": e.verdict,
+        "headline": e.headline,
+        "sentence": e.sentence,
+        "epoch_k": e.epoch_k,
+        "rule": rules.EPOCHS_FALLBACK_RULE,
+        "peak_epoch": dataclasses.asdict(e.peak),
+        "doubling_gains": [dataclasses.asdict(g) for g in e.gains],
+        "overfitting": dataclasses.asdict(e.overfitting),
+        "early_stopping": dataclasses.asdict(e.early_stopping),
+        "spearman_epochs": _corr(e.rho_epochs),
+        "importances": dataclasses.asdict(report.importances),
+    }
+
+
+def _complexity(report: StudyReport) -> dict[str, Any]:
+    search = _search_complexity(report)
+    rep = report.replicates
+    if rep is None:
+        top = {k: search[k] for k in ("verdict", "headline", "sentence", "rule", "depth_k")}
+        return {"question": COMPLEXITY_QUESTION, **top, "replicates": [], "adjacent": [], "excluded_depths": [],
+                "search": search}  # fmt: skip
+    c = rep.complexity
+    return {
+        "question": COMPLEXITY_QUESTION,
+        "verdict": c.verdict,
+        "headline": c.headline,
+        "sentence": c.sentence,
+        "rule": rules.COMPLEXITY_REPLICATE_RULE,
+        "depth_k": c.depth_k,
+        "replicates": [
+            {"depth": d.depth, "source_trial": d.source_trial, "n": d.n, "epochs": d.epochs, "mean": d.mean.estimate,
+             "low": d.mean.low, "high": d.mean.high, "values": d.values, "trials": d.trials, "seeds": d.seeds}
+            for d in c.depths
+        ],
+        "adjacent": [
+            {"shallower": s.shallower, "deeper": s.deeper, "epoch": s.epoch, "diff": s.diff.estimate,
+             "low": s.diff.low, "high": s.diff.high, "call": s.call}
+            for s in c.steps
+        ],
+        "excluded_depths": c.excluded,
+        "search": search,
+    }  # fmt: skip
+
+
+def _epochs(report: StudyReport) -> dict[str, Any]:
+    search = _search_epochs(report)
+    rep = report.replicates
+    if rep is None:
+        top = {k: search[k] for k in ("verdict", "headline", "sentence", "rule", "epoch_k")}
+        return {"question": EPOCHS_QUESTION, **top, "replicate_curves": [], "plateau_epoch": {}, "overfitting": None,
+                "search": search}  # fmt: skip
+    e = rep.epochs
+    return {
+        "question": EPOCHS_QUESTION,
+        "verdict": e.verdict,
+        "headline": e.headline,
+        "sentence": e.sentence,
+        "rule": rules.EPOCHS_REPLICATE_RULE,
+        "epoch_k": e.epoch_k,
+        "replicate_curves": [
+            {"depth": d.depth, "n": d.n, "epochs": [dataclasses.asdict(b) for b in d.bands],
+             "plateau_epoch": d.plateau_epoch, "verdict": d.verdict, "gain_to_plateau": _diff(d.gain_to_plateau),
+             "gain_after_plateau": _diff(d.gain_after_plateau), "overfit": d.overfit,
+             "val_loss_min_epoch": d.val_loss_min_epoch, "val_loss_rise": _diff(d.val_loss_rise)}
+            for d in e.depths
+        ],
+        "plateau_epoch": {d.depth: d.plateau_epoch for d in e.depths},
+        "overfitting": e.overfit_sentence,
+        "search": search,
+    }  # fmt: skip
+
+
 def study_to_json(report: StudyReport) -> dict[str, Any]:
-    s, c, e = report.summary, report.complexity, report.epochs
-    importances = dataclasses.asdict(report.importances)
+    s, rep = report.summary, report.replicates
+    noise = None
+    if rep is not None and rep.noise.sd is not None:
+        noise = {**dataclasses.asdict(rep.noise), "delta": rep.complexity.delta}
     out = {
         "study": report.name,
         "task": report.task,
         "metric": report.metric,
         "data": report.data,
         "data_source": report.data_source,
+        "design": report.design,
+        "answers_from": "replicates" if rep is not None else "search trials",
+        "seed_noise": noise,
         "summary": {
             "counts": s.counts,
             "n_trials": s.n_trials,
+            "n_replicates": len(report.replicate_records),
             "total_seconds": s.total_seconds,
             "train_seconds": s.train_seconds,
             "span_seconds": s.span_seconds,
             "best": _trial(s.best),
         },
         "depth_table": [_trial(t) for t in report.depth_table],
-        "complexity": {
-            "question": "Does a more complex (deeper) model predict better?",
-            "verdict": c.verdict,
-            "strength": c.strength,
-            "sentence": c.sentence,
-            "depth_k": c.depth_k,
-            "rule": COMPLEXITY_RULE,
-            "by_depth": [dataclasses.asdict(g) for g in c.by_depth],
-            "by_params": [dataclasses.asdict(g) for g in c.by_params],
-            "spearman_depth": _corr(c.rho_depth),
-            "spearman_params": _corr(c.rho_params),
-            "spearman_depth_le_k": _corr(c.rho_below_k),
-            "spearman_depth_ge_k": _corr(c.rho_above_k),
-            "importances": importances,
-        },
-        "epochs": {
-            "question": "Does training for more epochs predict better?",
-            "verdict": e.verdict,
-            "sentence": e.sentence,
-            "epoch_k": e.epoch_k,
-            "rule": EPOCHS_RULE,
-            "peak_epoch": dataclasses.asdict(e.peak),
-            "doubling_gains": [dataclasses.asdict(g) for g in e.gains],
-            "overfitting": dataclasses.asdict(e.overfitting),
-            "early_stopping": dataclasses.asdict(e.early_stopping),
-            "spearman_epochs": _corr(e.rho_epochs),
-            "importances": importances,
-        },
+        "complexity": _complexity(report),
+        "epochs": _epochs(report),
         "best_model": dataclasses.asdict(report.best_model) if report.best_model is not None else None,
     }
     return _clean(out)
