@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 NA = "-"
 CONFUSION_TITLE = "Confusion matrix (rows true, columns predicted)"
@@ -28,13 +30,14 @@ class TableDoc:
     rows: tuple[tuple[str, ...], ...]  # every cell formatted once, here
     label_columns: int = 1  # leading columns that hold names (left-aligned); the rest are numbers (right-aligned)
 
-    def to_rich(self) -> Table:
-        table = Table(title=self.title or None, title_justify="left")
+    def to_rich(self) -> RenderableType:
+        """The title on its own line (a table title would wrap at the table's width), then the table."""
+        table = Table()
         for i, name in enumerate(self.columns):
             table.add_column(name, justify="left" if i < self.label_columns else "right")
         for row in self.rows:
             table.add_row(*row)
-        return table
+        return Group(Text(self.title, style="italic"), table) if self.title else table
 
     def to_markdown(self) -> list[str]:
         """Lines of a GitHub Markdown table (title as a plain line above it), ending with a blank line."""
@@ -52,10 +55,10 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 def fmt_interval(value: float | None, ci: Sequence[float] | None, digits: int = 2) -> str:
-    """``0.88 [0.84, 0.91]``."""
+    """``0.88 [0.84-0.91]`` (one space: a narrow terminal wraps the interval whole onto the next line)."""
     if value is None:
         return NA
-    return f"{value:.{digits}f}" + ("" if ci is None else f" [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]")
+    return f"{value:.{digits}f}" + ("" if ci is None else f" [{ci[0]:.{digits}f}-{ci[1]:.{digits}f}]")
 
 
 def per_class_table(per_class: Sequence[Mapping[str, Any]], *, title: str = "Per class") -> TableDoc:
