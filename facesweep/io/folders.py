@@ -141,8 +141,9 @@ def scan_folder(root: Path, task: Task, ignore: Iterable[str] = ()) -> FolderSca
     return FolderScan(root, tuple(ordered), group_paths, tuple(files), class_folders)
 
 
-def decode_image(path: str, image_size: int, channels: int) -> tuple[np.ndarray, tuple[int, int, int]] | None:
-    """Read and decode one file to model input; ``None`` when it is unreadable or not an image."""
+def read_image(path: str) -> tuple[np.ndarray, tuple[int, int, int]] | None:
+    """Read one file as an 8-bit OpenCV image (gray ``(H, W)``, BGR or BGRA) and its stored ``(H, W, C)``;
+    ``None`` when it is unreadable or not an image."""
     try:
         data = np.fromfile(path, dtype=np.uint8)
         image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
@@ -158,16 +159,37 @@ def decode_image(path: str, image_size: int, channels: int) -> tuple[np.ndarray,
     seen = 1 if image.ndim == 2 else image.shape[2]
     if image.ndim == 3 and image.shape[2] in (1, 2):  # gray (+ alpha)
         image = image[:, :, 0]
+    return image, (height, width, seen)
+
+
+Prepare = Callable[[int, np.ndarray], np.ndarray]  # (file index, decoded image) -> model input
+
+
+def decode_image(
+    path: str, image_size: int, channels: int, prepare: Callable[[np.ndarray], np.ndarray] | None = None
+) -> tuple[np.ndarray, tuple[int, int, int]] | None:
+    """Read and decode one file to model input (``prepare``, e.g. a face crop, instead of ``to_model_input``);
+    ``None`` when it is unreadable or not an image."""
+    read = read_image(path)
+    if read is None:
+        return None
+    image, stored = read
     try:
-        return to_model_input(image, image_size, channels), (height, width, seen)
+        return (to_model_input(image, image_size, channels) if prepare is None else prepare(image)), stored
     except cv2.error:
         return None
 
 
 def decode_files(
-    paths: list[str], image_size: int, channels: int, advance: Callable[[int], None] | None = None
+    paths: list[str],
+    image_size: int,
+    channels: int,
+    advance: Callable[[int], None] | None = None,
+    prepare: Prepare | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decode ``paths`` in parallel into ``(images, sizes, ok)``; ``ok[i]`` is False for a skipped file."""
+    """Decode ``paths`` in parallel into ``(images, sizes, ok)``; ``ok[i]`` is False for a skipped file.
+
+    ``prepare(i, image)`` replaces ``to_model_input`` for file ``i`` (the face-crop path of ``--detect``)."""
     n = len(paths)
     images = np.zeros((n, image_size, image_size, channels), dtype=np.uint8)
     sizes = np.zeros((n, 3), dtype=np.int32)
@@ -175,7 +197,8 @@ def decode_files(
 
     def work(lo: int, hi: int) -> int:
         for i in range(lo, hi):
-            decoded = decode_image(paths[i], image_size, channels)
+            one = None if prepare is None else (lambda image, i=i: prepare(i, image))
+            decoded = decode_image(paths[i], image_size, channels, one)
             if decoded is not None:
                 images[i], sizes[i] = decoded
                 ok[i] = True
@@ -191,10 +214,13 @@ def decode_files(
     return images, sizes, ok
 
 
-def load_folder(scan: FolderScan, task: Task, advance: Callable[[int], None] | None = None) -> RawData:
-    """Decode every file of ``scan``; skipped files are dropped and named in ``RawData.skipped``."""
+def load_folder(
+    scan: FolderScan, task: Task, advance: Callable[[int], None] | None = None, prepare: Prepare | None = None
+) -> RawData:
+    """Decode every file of ``scan`` (through ``prepare`` when given, see ``decode_files``); skipped files are
+    dropped and named in ``RawData.skipped``."""
     paths = [f.path for f in scan.files]
-    images, sizes, ok = decode_files(paths, task.image_size, task.channels, advance)
+    images, sizes, ok = decode_files(paths, task.image_size, task.channels, advance, prepare)
     labels = np.fromiter((f.label for f in scan.files), dtype=np.int32, count=len(paths))
     groups = np.fromiter((f.group for f in scan.files), dtype=np.int8, count=len(paths))
     skipped = tuple(p for p, good in zip(paths, ok, strict=True) if not good)
