@@ -19,7 +19,16 @@ import numpy as np
 
 from facesweep.report import rules
 from facesweep.report.records import TrialRecord
-from facesweep.report.stats import Interval, SeedNoise, diff_interval, mean_interval, paired_interval, pooled_noise
+from facesweep.report.stats import (
+    LEVEL,
+    Interval,
+    SeedNoise,
+    diff_interval,
+    mean_interval,
+    paired_interval,
+    pooled_noise,
+    t_quantile,
+)
 
 
 @dataclass(frozen=True)
@@ -244,13 +253,21 @@ def answer_complexity(depths: list[DepthReplicates], noise: SeedNoise, metric: s
     return ReplicateComplexity(verdict, sentence, k, **common)
 
 
+def epoch_bands(curves: np.ndarray) -> list[EpochBand]:
+    """Mean per epoch with the t interval of ``mean_interval`` (vectorised over epochs: one quantile)."""
+    n, length = curves.shape
+    means = curves.mean(0)
+    if n < 2:
+        return [EpochBand(e + 1, float(means[e]), None, None) for e in range(length)]
+    half = t_quantile(1 - (1 - LEVEL) / 2, n - 1) * curves.std(0, ddof=1) / np.sqrt(n)
+    return [EpochBand(e + 1, float(means[e]), float(means[e] - half[e]), float(means[e] + half[e]))
+            for e in range(length)]  # fmt: skip
+
+
 def depth_epochs(d: DepthReplicates, delta: float) -> DepthEpochs:
     curves = d.curves
     n, length = curves.shape
-    bands = []
-    for e in range(length):
-        m = mean_interval(curves[:, e])
-        bands.append(EpochBand(e + 1, m.estimate, m.low, m.high))
+    bands = epoch_bands(curves)
     if n < rules.MIN_VALUES or length < 2:
         why = f"{n} curve(s) of {length} epoch(s); needs {rules.MIN_VALUES} curves of 2+ epochs"
         return DepthEpochs(d.depth, n, bands, None, None, None, "cannot answer", "cannot tell", None, None,

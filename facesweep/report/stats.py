@@ -13,6 +13,7 @@ any depth gets a false "gain" or "loss" at most 5% of the time.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ EXACT_PERMUTATIONS = 8  # up to this many points the permutation test enumerates
 N_PERMUTATIONS = 5000  # otherwise a seeded Monte-Carlo permutation test
 
 
+@functools.lru_cache(maxsize=512)
 def t_quantile(p: float, df: float) -> float:
     """Student-t quantile (``scipy.special.stdtrit``); the normal quantile when df is infinite."""
     from scipy.special import ndtri, stdtrit

@@ -1,0 +1,215 @@
+"""Replicate-based answers on designed studies of known structure (built through Optuna ask/tell), the statistics
+under them, the fixed fallback rules, and JSON facesweep.report/2. Run: ``pytest tests/test_report_replicates.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from facesweep.report import rules
+from facesweep.report.analysis import analyze_records, analyze_study
+from facesweep.report.markdown import render_markdown
+from facesweep.report.records import TrialRecord
+from facesweep.report.render import render_report
+from facesweep.report.schema import SCHEMA, report_to_json
+from facesweep.report.search import group_by_params, overfitting
+from facesweep.report.stats import (
+    bootstrap_spearman,
+    diff_interval,
+    mean_interval,
+    paired_interval,
+    permutation_p,
+    pooled_noise,
+)
+from tests.test_report_studies import add_replicates, build_study, designed
+from tests.test_report_studies import overfitting as overfit_curve
+
+
+def report_of(study):
+    return analyze_study(study.study_name, study.trials, study_attrs=study.user_attrs, n_boot=300)
+
+
+# -- statistics ------------------------------------------------------------------------------------------------
+def test_t_intervals_match_scipy() -> None:
+    stats = pytest.importorskip("scipy.stats")
+    x, y = [0.61, 0.63, 0.60], [0.65, 0.66, 0.62, 0.64]
+    m = mean_interval(x)
+    low, high = stats.t.interval(0.95, 2, loc=np.mean(x), scale=stats.sem(x))
+    assert (m.low, m.high, m.n, m.df) == (pytest.approx(low), pytest.approx(high), 3, 2.0)
+    welch = stats.ttest_ind(y, x, equal_var=False).confidence_interval(0.95)
+    d = diff_interval(x, y)
+    assert (d.low, d.high) == (pytest.approx(welch.low), pytest.approx(welch.high))
+    noise = pooled_noise([x, y])
+    assert noise.df == 5 and noise.sd == pytest.approx(math.sqrt((np.var(x, ddof=1) * 2 + np.var(y, ddof=1) * 3) / 5))
+    pooled = diff_interval(x, y, noise=noise, family=3)  # Bonferroni over 3 comparisons: wider
+    half = stats.t.ppf(1 - 0.05 / 6, 5) * noise.sd * math.sqrt(1 / 3 + 1 / 4)
+    assert pooled.high - pooled.estimate == pytest.approx(half) and pooled.family == 3
+    p = paired_interval([0.5, 0.6, 0.55], [0.52, 0.63, 0.56])
+    assert p.estimate == pytest.approx(0.02) and p.n == 3
+    assert not mean_interval([0.5]).defined and pooled_noise([[0.5], [0.6]]).sd is None
+
+
+def test_perfect_separation_at_tiny_n_is_not_evidence() -> None:
+    """The FER headline's shape: 3 trials at depth 3, 2 at depth 4, every deeper one better -> exact p = 0.2."""
+    x, y = [3, 3, 3, 4, 4], [0.60, 0.605, 0.61, 0.615, 0.62]
+    assert permutation_p(x, y) == pytest.approx(0.2)
+    c = bootstrap_spearman(x, y, name="depth", n_boot=500)
+    assert c.p_value == pytest.approx(0.2) and not rules.correlation_above(c.low, c.p_value)
+    assert c.n_used <= c.n_boot  # resamples with a constant column are dropped and counted
+
+
+def test_bca_interval_is_wider_below_than_percentile_on_a_skewed_sample() -> None:
+    rng = np.random.default_rng(3)
+    x = np.repeat([1.0, 2, 3, 4, 5], 3)
+    y = x * 0.02 + rng.normal(0, 0.03, x.size)
+    c = bootstrap_spearman(x, y, name="depth", n_boot=2000)
+    assert c.low < c.rho < c.high and c.n_used == 2000
+    assert c.p_value is not None and 0 < c.p_value < 1
+
+
+# -- the four named cases, through Optuna studies ----------------------------------------------------------------
+def test_true_effect_is_found_with_every_step_a_gain() -> None:
+    rep = report_of(designed(lambda d: 0.40 + 0.03 * d)).replicates
+    c = rep.complexity
+    assert c.verdict == "yes" and c.headline == "yes" and [s.call for s in c.steps] == ["gain"] * 3
+    assert all(s.diff.estimate == pytest.approx(0.03, abs=0.012) for s in c.steps)
+    assert [d.n for d in c.depths] == [3, 3, 3, 3] and c.steps[0].diff.family == 3
+    assert "seed noise SD" in c.sentence and "(95% CI, simultaneous" in c.sentence
+    assert rep.noise.sd == pytest.approx(0.005, rel=0.6)
+
+
+def test_no_effect_is_never_a_gain_and_needs_evidence_for_no_gain() -> None:
+    c = report_of(designed(lambda d: 0.5)).replicates.complexity
+    assert c.verdict in (rules.NOT_SHOWN, rules.NO_GAIN) and rules.GAIN not in [s.call for s in c.steps]
+    many = report_of(designed(lambda d: 0.5, noise=0.002, k=12)).replicates.complexity  # tight: positive evidence
+    assert many.verdict == rules.NO_GAIN and many.delta == rules.DELTA_FLOOR
+    assert "no-gain band +-0.5 points" in many.sentence
+
+
+def test_effect_smaller_than_the_noise_is_not_shown_either_way() -> None:
+    c = report_of(designed(lambda d: 0.5 + 0.002 * d, noise=0.02)).replicates.complexity
+    assert c.verdict == rules.NOT_SHOWN and c.delta > rules.DELTA_FLOOR  # delta = the (larger) seed noise
+    assert c.sentence.startswith("Not shown either way")
+
+
+def test_rise_then_fall_gives_up_to_depth_k_then_worse() -> None:
+    plateau = {1: 0.40, 2: 0.45, 3: 0.50, 4: 0.44}
+    c = report_of(designed(plateau.__getitem__)).replicates.complexity
+    assert [s.call for s in c.steps] == ["gain", "gain", "loss"]
+    assert c.verdict == "up to depth k" and c.depth_k == 3 and c.headline == "up to depth 3, then no"
+    assert c.sentence.startswith("Deeper helps up to depth 3, then worse")
+
+
+def test_depth_with_fewer_than_three_values_gives_no_verdict() -> None:
+    c = report_of(designed(lambda d: 0.40 + 0.03 * d, missing={4: 1})).replicates.complexity
+    assert c.excluded == [4] and [s.deeper for s in c.steps] == [2, 3]
+    assert "depth(s) 4 left out (< 3 replicate values)" in c.sentence
+    one = report_of(designed(lambda d: 0.5, depths=(2, 3), missing={3: 2})).replicates.complexity
+    assert one.verdict == "cannot answer"
+
+
+def test_depths_are_compared_at_a_matched_epoch() -> None:
+    fn_study = build_study(overfit_curve(30), depths=[1, 2], epochs=[6], n_trials=2)
+    study = add_replicates(fn_study, overfit_curve(30), k=3)
+    trials = [t for t in study.trials if t.params["depth"] == 2]
+    assert trials  # depth 2 ran 6 epochs like depth 1: matched epoch 6
+    c = report_of(study).replicates.complexity
+    assert c.steps[0].epoch == 6
+
+
+# -- epochs ------------------------------------------------------------------------------------------------------
+def test_plateau_epoch_and_overfitting_from_replicate_curves() -> None:
+    study = add_replicates(build_study(overfit_curve(8), depths=[2, 3], epochs=[24], n_trials=2), overfit_curve(8))
+    e = report_of(study).replicates.epochs
+    for row in e.depths:
+        assert row.plateau_epoch is not None and 6 <= row.plateau_epoch <= 9
+        assert row.verdict == "up to epoch k" and row.overfit == "yes" and row.val_loss_min_epoch in (7, 8, 9)
+        assert len(row.bands) == 24 and row.bands[0].low < row.bands[0].mean < row.bands[0].high
+    assert e.verdict == "up to epoch k" and e.epoch_k == max(r.plateau_epoch for r in e.depths)
+    assert "overfitting at depth 2, 3" in e.overfit_sentence
+
+
+def test_short_curves_cannot_tell_overfitting() -> None:
+    study = add_replicates(build_study(overfit_curve(8), depths=[2, 3], epochs=[9], n_trials=2), overfit_curve(8))
+    e = report_of(study).replicates.epochs
+    assert {r.overfit for r in e.depths} == {"cannot tell"}
+    assert "fewer than 2 epochs after it" in e.overfit_sentence
+
+
+# -- the fixed fallback rules ------------------------------------------------------------------------------------
+def _rec(n: int, depth: int, value: float, **kw) -> TrialRecord:
+    return TrialRecord(n, "complete", value, params={"depth": depth, "epochs": 4}, **kw)
+
+
+def test_fallback_plateau_needs_the_flattening_it_states() -> None:
+    """Medians rise to depth 3 then fall steeply at depth 5: not 'deeper models add nothing'."""
+    values = {1: 0.40, 2: 0.45, 3: 0.50, 4: 0.495, 5: 0.30}
+    records = [_rec(i, d, values[d] + 0.001 * (i % 3)) for i, d in enumerate([1, 2, 3, 4, 5] * 4)]
+    c = analyze_records("s", records, n_boot=300).complexity
+    assert c.verdict != "up to depth k"
+
+
+def test_fallback_missing_interval_above_k_is_not_read_as_no() -> None:
+    """3/1/1 trials at depths 1/2/3 used to give 'up to depth 2, then no (strong)' beside 'rho undefined'."""
+    records = [_rec(0, 1, 0.40), _rec(1, 1, 0.41), _rec(2, 1, 0.42), _rec(3, 2, 0.50), _rec(4, 3, 0.50)]
+    c = analyze_records("s", records, n_boot=300).complexity
+    assert c.verdict != "up to depth k"
+
+
+def test_parameter_bins_are_labelled_with_real_counts() -> None:
+    records = [_rec(i, 1, 0.5, param_count=pc) for i, pc in enumerate([151, 900, 5000, 128_000])]
+    labels = [g.label for g in group_by_params(records)]
+    assert labels[0].startswith("151-") and labels[-1].endswith("128k")
+
+
+def test_overfitting_counts_only_judgeable_curves() -> None:
+    flat = {"val_loss": [1.0, 0.9, 0.8], "train_loss": [1.0, 0.9, 0.8]}  # minimum at the last epoch
+    turned = {"val_loss": [1.0, 0.8, 0.9, 0.95], "train_loss": [1.0, 0.9, 0.8, 0.7]}
+    records = [_rec(0, 1, 0.5, curve=flat), _rec(1, 1, 0.5, curve=turned)]
+    o = overfitting(records)
+    assert (o.n_curves, o.n_checked, o.n_onset) == (2, 1, 1)
+
+
+# -- report output -----------------------------------------------------------------------------------------------
+def test_json_v2_and_both_renderings_of_a_designed_study() -> None:
+    report = report_of(designed(lambda d: 0.40 + 0.03 * min(d, 3)))
+    doc = report_to_json([report], "sqlite:///x.db")
+    assert doc["schema"] == SCHEMA == "facesweep.report/2"
+    study = doc["studies"][0]
+    assert study["design"] == "balanced" and study["answers_from"] == "replicates"
+    assert set(study["seed_noise"]) == {"sd", "df", "groups", "values", "delta"} and study["seed_noise"]["df"] == 8
+    c = study["complexity"]
+    assert [r["depth"] for r in c["replicates"]] == [1, 2, 3, 4]
+    assert set(c["replicates"][0]) >= {"depth", "source_trial", "n", "mean", "low", "high", "values"}
+    assert len(c["replicates"][0]["values"]) == 3
+    assert [(a["shallower"], a["deeper"]) for a in c["adjacent"]] == [(1, 2), (2, 3), (3, 4)]
+    assert set(c["adjacent"][0]) >= {"shallower", "deeper", "diff", "low", "high"}
+    assert c["search"]["verdict"] in ("yes", "up to depth k", "no clear effect")  # supporting evidence kept
+    e = study["epochs"]
+    assert set(e["replicate_curves"][0]) >= {"depth", "n", "epochs"} and len(e["replicate_curves"]) == 4
+    assert set(e["replicate_curves"][0]["epochs"][0]) == {"epoch", "mean", "low", "high"}
+    assert set(e["plateau_epoch"]) == {"1", "2", "3", "4"}
+    assert study["summary"]["n_replicates"] == 12
+
+    console = Console(record=True, width=120, color_system=None)
+    console.print(render_report(report))
+    text = console.export_text()
+    markdown = render_markdown([report], storage="sqlite:///x.db")
+    for phrase in ("Seed noise (one configuration, seeds only)", "Seed replicates of the best configuration",
+                   "Adjacent depths at a matched epoch", "Replicate curves per depth", "Supporting evidence",
+                   report.replicates.complexity.headline):  # fmt: skip
+        assert phrase in text and phrase in markdown, phrase
+    assert "search trials only" not in text and "cannot separate" not in markdown
+
+
+def test_replicate_plots_are_written(tmp_path) -> None:
+    from facesweep.report.plots import write_plots
+
+    report = report_of(designed(lambda d: 0.40 + 0.03 * d))
+    paths = write_plots(report, tmp_path)
+    for key in ("replicates_by_depth", "replicate_curves"):
+        assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
