@@ -284,7 +284,6 @@ def test_cli_space_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 def test_heartbeat_beats_for_the_asked_trial(tmp_path: Path) -> None:
     from facesweep.sweep.storage import Heartbeat
-
     from facesweep.sweep.study import _trial_id
 
     storage = open_storage(default_storage_url(tmp_path), heartbeat=7)
@@ -318,3 +317,119 @@ def test_train_limit_takes_a_fixed_subset_and_keeps_val() -> None:
     assert len(small.train) == 21 and len(small.val) == 5 and small.source == "fake, 21 of 70 train images"
     assert np.array_equal(small.train.images, limit_train(data, 21).train.images)
     assert limit_train(data, None) is data and limit_train(data, 500) is data
+
+
+# -- the balanced design and replicates ------------------------------------------------------------------------
+
+
+def balanced(tmp_path: Path, **overrides: Any) -> StudyOptions:
+    return options(tmp_path, **{"design": "balanced", "replicates": 0, **overrides})
+
+
+def complete_by_depth(trials: list) -> dict[int, int]:
+    from facesweep.sweep import schema
+
+    counts: dict[int, int] = {}
+    for t in schema.search_trials(trials):
+        if t.state == TrialState.COMPLETE:
+            counts[t.params["depth"]] = counts.get(t.params["depth"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def test_balanced_design_gives_every_depth_its_share(tmp_path: Path) -> None:
+    from facesweep.sweep.design import depth_quotas
+
+    summary = run_study(balanced(tmp_path, trials=10), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    study = study_of(tmp_path)
+    quotas = depth_quotas(10, (1, 2, 3, 4), 0)
+    assert sorted(quotas.values()) == [2, 2, 3, 3]
+    assert complete_by_depth(study.trials) == quotas == summary.complete_by_depth
+    for trial in study.trials:  # every depth was assigned by the queue, none sampled
+        assert trial.user_attrs["role"] == "search" and trial.user_attrs["assigned_depth"] == trial.params["depth"]
+    assert study.user_attrs["design"] == "balanced" and study.user_attrs["depths"] == [1, 2, 3, 4]
+    # the first round holds every depth once, in a shuffled order
+    assert sorted(t.params["depth"] for t in study.trials[:4]) == [1, 2, 3, 4]
+
+
+def test_balanced_design_requeues_pruned_depths_and_leaves_the_first_five_alone(tmp_path: Path) -> None:
+    # The learning rate decides the curve, so the per-depth median pruner has something to prune.
+    def curve(config: Any, epoch: int) -> float:
+        return round(0.1 * config.depth + 0.05 * (math.log10(config.learning_rate) + 4) * epoch / 4, 6)
+
+    space = SearchSpace((Param("depth", "categorical", choices=(1, 3)), *SPACE.params[1:]))
+    summary = run_study(balanced(tmp_path, trials=16, pruner="auto", space=space), train_fn=make_train(curve),
+                        save_fn=fake_save, data=tiny_data())  # fmt: skip
+    trials = study_of(tmp_path).trials
+    assert complete_by_depth(trials) == {1: 8, 3: 8}
+    assert summary.pruned >= 1  # pruning happened, and the pruned depths were topped up
+    for depth in (1, 3):
+        same = [t for t in trials if t.params.get("depth") == depth and t.state != TrialState.FAIL]
+        first_pruned = next((i for i, t in enumerate(same) if t.state == TrialState.PRUNED), len(same))
+        assert sum(t.state == TrialState.COMPLETE for t in same[:first_pruned]) >= 5  # never before 5 complete
+
+
+def test_hyperband_with_the_balanced_design_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--pruner hyperband compares trials across depths"):
+        run_study(balanced(tmp_path, pruner="hyperband"), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+
+
+def test_replicates_retrain_each_depths_best_with_new_seeds(tmp_path: Path) -> None:
+    from facesweep.sweep import schema
+    from facesweep.sweep.design import best_by_depth
+
+    space = SearchSpace((*SPACE.params, Param("patience", "categorical", choices=(0, 2))))
+    train = make_train()
+    summary = run_study(balanced(tmp_path, trials=8, replicates=2, space=space), train_fn=train, save_fn=fake_save,
+                        data=tiny_data())  # fmt: skip
+    trials = study_of(tmp_path).trials
+    replicates = schema.replicate_trials(trials)
+    best = best_by_depth(trials, (1, 2, 3, 4))
+    assert summary.complete == 8 and summary.run_complete == 8  # replicates are not search trials
+    assert (summary.replicates_target, summary.replicates_complete, summary.run_replicates) == (8, 8, 8)
+    assert len(replicates) == 8 and all(t.state == TrialState.COMPLETE for t in replicates)
+    groups = schema.replicate_groups(trials)
+    assert sorted(groups) == sorted(t.number for t in best.values())
+    for source, group in groups.items():
+        assert sorted(schema.replicate_seed(t) for t in group) == [1, 2]
+        for t in group:
+            assert t.params == trials[source].params  # every parameter fixed from the source trial
+            config = t.user_attrs["config"]
+            assert config["seed"] == schema.replicate_seed(t) and config["patience"] == 0  # no early stopping
+            assert len(t.user_attrs["curve"]["val_accuracy"]) == t.params["epochs"]  # its whole curve
+            assert "artifact" not in t.user_attrs  # models are kept for search trials only
+    assert sorted(c.seed for c in train.calls[-8:]) == [1, 1, 1, 1, 2, 2, 2, 2]
+    again = run_study(balanced(tmp_path, trials=8, replicates=2, space=space), train_fn=train, save_fn=fake_save,
+                      data=tiny_data())  # fmt: skip
+    assert (again.run_complete, again.run_replicates, len(train.calls)) == (0, 0, 16)  # nothing left to do
+
+
+def test_replicates_interrupted_then_resumed_end_with_exactly_k(tmp_path: Path) -> None:
+    from facesweep.sweep import schema
+
+    train = make_train(interrupt_at=(6, 1))  # 4 search trials, then the second replicate, first epoch
+    with pytest.raises(KeyboardInterrupt):
+        run_study(balanced(tmp_path, trials=4, replicates=2), train_fn=train, save_fn=fake_save, data=tiny_data())
+    interrupted = [t for t in study_of(tmp_path).trials if t.state == TrialState.FAIL]
+    assert len(interrupted) == 1 and schema.is_replicate(interrupted[0])
+    run_study(balanced(tmp_path, trials=4, replicates=2), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    groups = schema.replicate_groups(study_of(tmp_path).trials)
+    assert len(groups) == 4
+    for group in groups.values():
+        done = [t for t in group if t.state == TrialState.COMPLETE]
+        assert sorted(schema.replicate_seed(t) for t in done) == [1, 2]
+
+
+def test_replicates_zero_and_tpe_design_run_no_replicates(tmp_path: Path) -> None:
+    from facesweep.sweep import schema
+
+    summary = run_study(options(tmp_path, trials=4), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    study = study_of(tmp_path)
+    assert summary.design == "tpe" and summary.replicates == 0 and not schema.replicate_trials(study.trials)
+    assert not any("assigned_depth" in t.user_attrs for t in study.trials)  # the sampler picked every depth
+    assert study.user_attrs["design"] == "tpe" and study.user_attrs["replicates"] == 0
+    with pytest.raises(UsageError, match="was made with design 'tpe', not 'balanced'"):
+        run_study(balanced(tmp_path, trials=4), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    other = tmp_path / "b"
+    summary = run_study(balanced(other, trials=4, replicates=0), train_fn=make_train(), save_fn=fake_save,
+                        data=tiny_data())  # fmt: skip
+    assert summary.replicates == 0 and not schema.replicate_trials(study_of(other).trials)

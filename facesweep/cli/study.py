@@ -13,9 +13,11 @@ from pathlib import Path
 from facesweep.cli.common import add_command, stderr_console, stdout_console
 from facesweep.errors import UsageError
 
-SUMMARY = "Optuna sweep over depth, epochs and more; resumable, SQLite or PostgreSQL"
+SUMMARY = "Optuna sweep over depth, epochs and more; balanced depths, seed replicates; resumable, SQLite or PostgreSQL"
 EXAMPLES = """
     facesweep study --trials 30                                  synthetic faces, ./facesweep.db, ./runs/
+    facesweep study --trials 40 --replicates 5                   10 trials per depth 1..4, then 5 seeds per depth
+    facesweep study --design tpe --trials 50                     the sampler picks depths too: just the best model
     facesweep study --task emotion --data ~/fer2013 --trials 50 --metric val_macro_f1
     facesweep study --space space.toml --pruner median           e.g. [depth] low=1 high=4 / [epochs] value=3
     facesweep study --storage postgresql://user:pw@db/facesweep  run this on several machines: one shared study
@@ -26,12 +28,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "study", SUMMARY, EXAMPLES, run)
     parser.add_argument("--task", choices=("emotion", "gender"), default="emotion", help="default: emotion")
     parser.add_argument("--data", help="dataset folder or FER-2013 CSV (default: the built-in synthetic faces)")
-    parser.add_argument("--trials", type=int, default=30, help="complete trials wanted in total (default: 30)")
+    parser.add_argument("--trials", type=int, default=30,
+                        help="complete search trials wanted in total, replicates not counted (default: 30)")
+    parser.add_argument("--design", choices=("balanced", "tpe"), default="balanced",
+                        help="balanced (default): every depth of the space gets an equal share of the trials, TPE "
+                        "tunes the rest; tpe: the sampler picks the depth too (best model, uneven depths)")
+    parser.add_argument("--replicates", type=int, metavar="K",
+                        help="after the search, re-train each depth's best configuration with K more seeds, full "
+                        "epochs, no pruning or early stopping; 0 = off (default: 3 for balanced, 0 for tpe)")
     parser.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
     parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///WORKDIR/facesweep.db)")
     parser.add_argument("--study-name", help="default: TASK-DATA, e.g. emotion-synthetic, emotion-fer2013")
     parser.add_argument("--metric", choices=("val_accuracy", "val_macro_f1"), default="val_accuracy")
-    parser.add_argument("--pruner", choices=("hyperband", "median", "none"), default="hyperband")
+    parser.add_argument("--pruner", choices=("auto", "depth-median", "hyperband", "median", "none"), default="auto",
+                        help="auto (default): depth-median for balanced (a trial is compared with its own depth's, "
+                        "after that depth has 5 complete), hyperband for tpe")
     parser.add_argument("--space", type=Path, help="TOML file overriding the search space")
     parser.add_argument("--seed", type=int, default=0, help="sampler and training seed (default: 0)")
     parser.add_argument("--workdir", type=Path, default=Path("."), help="holds facesweep.db and runs/ (default: .)")
@@ -70,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     options = StudyOptions(
         task=args.task, data=args.data, trials=args.trials, timeout=args.timeout, storage=args.storage,
         study_name=args.study_name, metric=args.metric, pruner=args.pruner, space=space, seed=args.seed,
+        design=args.design, replicates=args.replicates,
         workdir=args.workdir, keep=args.keep, jobs=args.jobs, heartbeat=args.heartbeat,
         synthetic_size=_parse_size(args.synthetic_size),
         train_limit=-1 if args.train_limit is None else (args.train_limit or None),
@@ -92,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
         f"training {fmt(summary.train_seconds)}, sweep overhead {100 * overhead:.1f}%",
         markup=False, highlight=False, soft_wrap=True,
     )  # fmt: skip
+    by_depth = ", ".join(f"{d}: {n}" for d, n in summary.complete_by_depth.items())
+    replicates = (f"; replicates {summary.replicates_complete} of {summary.replicates_target} "
+                  f"({summary.replicates} per depth)") if summary.replicates else ""  # fmt: skip
+    out.print(f"design {summary.design}: complete trials by depth {by_depth}{replicates}",
+              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     if summary.best is not None:
         params = " ".join(f"{k}={v}" for k, v in summary.best["params"].items())
         where = f" -> {summary.best_dir}" if summary.best_dir else ""
