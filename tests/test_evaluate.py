@@ -204,11 +204,13 @@ def test_groups_from_file_names(tmp_path: Path, model, capsys) -> None:
         write(tmp_path / "woman" / f"{age}_1_{i}_2017.png", value)
     write(tmp_path / "woman" / "unnamed.png", BRIGHT)
     argv = ["--model", "pretrained:gender", "--data", str(tmp_path), "--groups-from-name", r"^(?P<age>\d+)_"]
-    report = run_json(capsys, *argv, "--bin", "age=18,30,60,80")
+    report = run_json(capsys, *argv, "--bin", "age=18,30,60,80", "--min-group", "2")
     (age,) = report["groups"]["attributes"]
     assert [(g["value"], g["n"], g["accuracy"]) for g in age["groups"]] == [("18-29", 2, 1.0), ("60-79", 2, 0.5)]
     assert age["worst"]["value"] == "60-79" and age["n_missing"] == 1
     assert report["groups"]["images_without_row"]["first"] == ["woman/unnamed.png"]
+    text = run_text(capsys, *argv, "--bin", "age=18,30,60,80")  # the default --min-group 10: no group qualifies
+    assert "age: no group of 10+ images to name the worst; 1 image(s) without a value" in text
     err = run_error(capsys, "--model", "pretrained:gender", "--data", str(tmp_path), "--groups-from-name", "(\\d+",
                     code=2)  # fmt: skip
     assert "does not compile" in err
@@ -229,7 +231,9 @@ def test_audit_groups_in_the_library() -> None:
     audit = audit_groups(ev, [{"g": "x"}, {"g": "x"}, {"g": "y"}, {"g": ""}], n_boot=200, seed=3)
     (g,) = audit.attributes
     assert [(s.value, s.n, s.accuracy) for s in g.groups] == [("x", 2, 1.0), ("y", 1, 0.0)]
-    assert g.n_missing == 1 and g.worst == "y" and g.worst_gap == pytest.approx(-0.75)
+    assert g.n_missing == 1 and g.worst is None  # no group of MIN_GROUP images
+    audit = audit_groups(ev, [{"g": "x"}, {"g": "x"}, {"g": "y"}, {"g": ""}], n_boot=200, seed=3, min_group=1)
+    assert audit.attributes[0].worst == "y" and audit.attributes[0].worst_gap == pytest.approx(-0.75)
     assert bootstrap_interval(3, 10, key="k", seed=1) == bootstrap_interval(3, 10, key="k", seed=1)
     assert bootstrap_interval(300, 1000, key="k", n_boot=50) != bootstrap_interval(300, 1000, key="o", n_boot=50)
 

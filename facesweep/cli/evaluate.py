@@ -64,6 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "e.g. '^(?P<age>\\d+)_(?P<gender>\\d)_' (UTKFace)")  # fmt: skip
     p.add_argument("--bin", action="append", default=[], metavar="ATTR=EDGES",
                    help="group a numeric attribute into bands, e.g. age=0,18,30,45,60,120 (repeatable)")  # fmt: skip
+    p.add_argument("--min-group", type=int, default=10, metavar="N",
+                   help="images a group needs to be named an attribute's worst (default 10; all are listed)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
@@ -144,11 +146,11 @@ def _groups_text(groups: dict[str, Any]) -> str:
              f"{groups['overall_accuracy']:.4f}; intervals: {groups['n_boot']} bootstrap resamples, "
              f"seed {groups['seed']}"]  # fmt: skip
     for a in groups["attributes"]:
-        if a["worst"] is not None:
-            w = a["worst"]
-            lines.append(f"{a['name']}: worst group {w['value']!r} accuracy {w['accuracy']:.4f}, "
-                         f"gap {w['gap']:+.4f} to overall" + (f"; {a['n_missing']} image(s) without a value"
-                                                              if a["n_missing"] else ""))  # fmt: skip
+        w = a["worst"]
+        worst = (f"worst group {w['value']!r} accuracy {w['accuracy']:.4f}, gap {w['gap']:+.4f} to overall"
+                 if w else f"no group of {groups['min_group']}+ images to name the worst")
+        missing = f"; {a['n_missing']} image(s) without a value" if a["n_missing"] else ""
+        lines.append(f"{a['name']}: {worst}{missing}")  # fmt: skip
     for key, what in (("images_without_row", "image(s) without attributes"),
                       ("unmatched_rows", "row(s) matching no image")):  # fmt: skip
         if groups[key]["count"]:
@@ -212,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
     if attributes is not None:
         from facesweep.model.groups import audit_groups
 
-        groups = audit_groups(evaluation, attributes[0], match=attributes[1]).to_dict()
+        groups = audit_groups(evaluation, attributes[0], match=attributes[1], min_group=args.min_group).to_dict()
     report = {
         "model": str(args.model),
         "task": config.task,

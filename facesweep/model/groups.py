@@ -35,6 +35,7 @@ from facesweep.errors import DataError, UsageError
 N_BOOT = 1000  # bootstrap resamples per interval
 SEED = 0
 CONFIDENCE = 0.95
+MIN_GROUP = 10  # images a group needs to be named the worst (a group of 3 is 0% or 100% by chance)
 PATH_COLUMNS = ("path", "file", "filename", "file_name", "image", "img")  # else the first column
 SHOWN = 5  # unmatched rows / images without a row named in the output
 
@@ -64,8 +65,8 @@ class AttributeAudit:
     name: str
     groups: list[GroupStats]
     n_missing: int  # images with an empty value for this attribute (or no row)
-    worst: str | None  # the value with the lowest accuracy
-    worst_gap: float | None  # its accuracy - overall accuracy (<= 0)
+    worst: str | None  # the value with the lowest accuracy among groups of at least min_group images
+    worst_gap: float | None  # its accuracy - overall accuracy
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class GroupAudit:
     n_boot: int = N_BOOT
     seed: int = SEED
     confidence: float = CONFIDENCE
+    min_group: int = MIN_GROUP
 
     def to_dict(self) -> dict[str, Any]:
         m = self.match
@@ -87,6 +89,7 @@ class GroupAudit:
             "n_boot": self.n_boot,
             "seed": self.seed,
             "confidence": self.confidence,
+            "min_group": self.min_group,
             "images_without_row": {"count": len(m.images_without_row), "first": m.images_without_row[:SHOWN]},
             "unmatched_rows": {"count": len(m.unmatched_rows), "first": m.unmatched_rows[:SHOWN]},
             "duplicate_rows": m.duplicate_rows,
@@ -252,9 +255,11 @@ def audit_groups(
     n_boot: int = N_BOOT,
     seed: int = SEED,
     confidence: float = CONFIDENCE,
+    min_group: int = MIN_GROUP,
 ) -> GroupAudit:
     """Accuracy and per-class recall per attribute value of ``evaluation`` (``labels``, ``predicted``,
-    ``classes``, ``accuracy``); ``attrs[i]`` are image i's attributes (empty values and absent keys: missing)."""
+    ``classes``, ``accuracy``); ``attrs[i]`` are image i's attributes (empty values and absent keys: missing).
+    Every group is reported; only groups of at least ``min_group`` images can be an attribute's ``worst``."""
     labels, predicted = np.asarray(evaluation.labels), np.asarray(evaluation.predicted)
     if len(attrs) != len(labels):
         raise ValueError(f"{len(attrs)} attribute rows for {len(labels)} images")
@@ -282,7 +287,7 @@ def audit_groups(
                         "ci": bootstrap_interval(hit, support, **{**ci, "key": f"{ci['key']}\0{cls}"}),
                     }
             stats.append(GroupStats(value, n, k / n, bootstrap_interval(k, n, **ci), k / n - overall, recall))
-        worst = min(stats, key=lambda g: g.accuracy, default=None)
+        worst = min((g for g in stats if g.n >= min_group), key=lambda g: g.accuracy, default=None)
         audits.append(AttributeAudit(name, stats, int((values == "").sum()), worst and worst.value,
                                      None if worst is None else worst.gap))  # fmt: skip
-    return GroupAudit(overall, len(labels), audits, match or Match("attributes"), n_boot, seed, confidence)
+    return GroupAudit(overall, len(labels), audits, match or Match("attributes"), n_boot, seed, confidence, min_group)
