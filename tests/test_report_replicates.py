@@ -161,9 +161,10 @@ def test_fallback_missing_interval_above_k_is_not_read_as_no() -> None:
 
 
 def test_parameter_bins_are_labelled_with_real_counts() -> None:
-    records = [_rec(i, 1, 0.5, param_count=pc) for i, pc in enumerate([151, 900, 5000, 128_000])]
+    counts = [151, 160, 900, 950, 5000, 5200, 120_000, 128_000]
+    records = [_rec(i, 1, 0.5, param_count=pc) for i, pc in enumerate(counts)]
     labels = [g.label for g in group_by_params(records)]
-    assert labels[0].startswith("151-") and labels[-1].endswith("128k")
+    assert labels == ["151-160", "900-950", "5k-5.2k", "120k-128k"]  # never "150-..." from 10**log10(151)
 
 
 def test_overfitting_counts_only_judgeable_curves() -> None:

@@ -1,5 +1,9 @@
 """`facesweep report`: answer 'does depth help?' and 'do epochs help?' from a study, with tables and plots.
 
+A designed study (balanced depths, seed replicates) is answered from its replicates, with the seed noise beside
+every verdict; a study without replicates gets the search-trial rules, labelled as unable to separate effects
+from noise. The rules live in ``facesweep.report.rules``.
+
 Thin: parse flags, call ``facesweep.report.build``, print (rich, or ``--json``), write ``--out``. Errors are
 ``StorageError``/``UsageError`` raised by the library and mapped to exit codes in ``facesweep.cli.main``.
 """
@@ -13,11 +17,11 @@ from pathlib import Path
 from facesweep.cli.common import add_command, stderr_console, stdout_console
 from facesweep.errors import UsageError
 
-SUMMARY = "Answer 'does depth help?' and 'do epochs help?' from a study, with tables and plots"
+SUMMARY = "Answer 'does depth help?' and 'do epochs help?' from a study, with the seed noise in view"
 EXAMPLES = """
     facesweep report                                   every study in ./facesweep.db, in the terminal
     facesweep report --out report/                     also report/report.md and PNG plots
-    facesweep report --study emotion-synthetic --json  one JSON object (schema: facesweep.report/1)
+    facesweep report --study emotion-synthetic --json  one JSON object (schema: facesweep.report/2)
     facesweep report --test ~/fer2013/test             score the best model on a test folder
     facesweep report --storage postgresql://user:pw@db/facesweep
 """

@@ -158,7 +158,7 @@ def _summary(report: StudyReport) -> Section:
     blocks.append(
         TableDoc(
             "Best search trial at each depth (metrics at its best epoch)",
-            ("depth", "trial", "params", "train time", "val_accuracy", "val_loss", "macro-F1", "best epoch / run"),
+            ("depth", "trial", "params", "train time", "val acc", "val loss", "macro-F1", "best ep / run"),
             rows or (("no completed trial", "", "", "", "", "", "", ""),),
         )
     )

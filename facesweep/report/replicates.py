@@ -286,6 +286,7 @@ def depth_epochs(d: DepthReplicates, delta: float) -> DepthEpochs:
             f"plateau at epoch {plateau}"
             + (f" (1 to {plateau}: {_interval_text(up)})" if up else "")
             + f", then {_interval_text(after)} to epoch {length}"
+            + (" (worse: later epochs lose)" if after.high < 0 else "")  # type: ignore[operator]
         )
     else:
         verdict = rules.NOT_SHOWN

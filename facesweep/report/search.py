@@ -92,7 +92,8 @@ def group_by_params(records: Sequence[TrialRecord], n_bins: int = 4) -> list[Gro
         members = [r for r, v in zip(done, logs, strict=True) if lo <= v and (v <= hi if last else v < hi)]
         values = [r.value for r in members if r.state == "complete" and r.value is not None]
         counts = [r.param_count for r in members] or [round(10**lo)]
-        label = f"{format_count(min(counts))}-{format_count(max(counts))}"  # real counts: 10**log10(151) < 151
+        low, high = format_count(min(counts)), format_count(max(counts))  # real counts: 10**log10(151) < 151
+        label = low if low == high else f"{low}-{high}"
         rows.append(
             GroupStat(
                 label,
