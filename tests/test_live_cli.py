@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
+from types import SimpleNamespace
 
 import jax
+import numpy as np
 import pytest
 
 from facesweep.cli import main
@@ -69,6 +72,7 @@ def test_jsonl_on_a_generated_video(assets, capsys):
         boxes = sorted((f["box"] for f in record["faces"]), key=lambda b: b[0])
         assert all(iou(tuple(b), t) > 0.4 for b, t in zip(boxes, truth, strict=True)), (record["frame"], boxes)
     assert "frames in" in err and "face" in err  # the summary goes to stderr, keeping stdout pure JSONL
+    assert "detector yunet" in " ".join(err.split())  # the bundled YuNet with no detector flag
 
 
 def test_piped_stdout_defaults_to_jsonl_and_record_writes_csv(assets, capsys, tmp_path):
@@ -113,6 +117,9 @@ def one_line_error(capsys) -> str:
         (["--source", "VIDEO", "--detector-model", "nope.onnx"], 4, "YuNet model not found"),
         (["--source", "VIDEO", "--detector-model", "BAD_ONNX"], 4, "not a YuNet ONNX file"),
         (["--source", "VIDEO", "--frames", "0"], 2, "--frames must be >= 1"),
+        (["--source", "VIDEO", "--detect-every", "0"], 2, "--detect-every must be >= 1 frame, got 0"),
+        (["--source", "VIDEO", "--predict-hz", "-1"], 2, "--predict-hz must be >= 0 (0 = every frame), got -1"),
+        (["--source", "VIDEO", "--detect-width", "8"], 2, "--detect-width must be >= 32 pixels, got 8"),
         (["--source", "VIDEO", "--emotion-model", "no/such/dir"], 4, "no model directory"),
         (["--source", "VIDEO", "--emotion-model", "GENDER"], 2, "holds a model for gender, not for emotion"),
         (["--source", "VIDEO", "--storage", "sqlite:///nowhere.db"], 5, "no study database"),
@@ -163,3 +170,53 @@ def test_without_a_storage_file_optuna_is_not_consulted(monkeypatch):
     monkeypatch.setattr(facesweep.sweep, "best_model_dir", fail)
     with pytest.raises(CheckpointError, match="no model"):
         session.resolve_models()
+
+
+def test_haar_fallback_and_xla_runtime_with_every_frame_predictions(assets, capsys):
+    video, models = assets
+    code = main(["live", "--source", str(video.path), "--frames", "6", "--jsonl", "--detector", "haar",
+                 "--runtime", "xla", "--predict-hz", "0", "--detect-every", "3", *models_args(models)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    note = " ".join(err.split())  # the console wraps the start-up line
+    assert "detector haar every 3 frames" in note and "[xla]" in note and "predicted every frame" in note
+    records = [json.loads(line) for line in out.splitlines()]
+    detected = [r["detected"] for r in records]
+    assert detected[0] and 2 <= sum(detected) <= 3, detected  # every 3rd frame (results land a frame late)
+
+
+class FakeModel:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, images, tta=None):
+        self.calls += 1
+        return np.zeros((len(images), 2), np.float32)
+
+
+def test_runtime_opencv_is_used_when_the_model_exports(monkeypatch):
+    class Predictor:
+        def __init__(self, model, tta=None):
+            self.tta = tta
+
+        def predict(self, images):
+            return np.ones((len(images), 2), np.float32)
+
+    monkeypatch.setitem(sys.modules, "facesweep.model.export", SimpleNamespace(OpenCVPredictor=Predictor))
+    model = FakeModel()
+    predict, used = session.model_predict(model, "opencv", tta=False)
+    assert used == "opencv" and predict(np.zeros((2, 4, 4, 1), np.uint8)).sum() == 4 and model.calls == 0
+
+
+def test_runtime_falls_back_to_xla_when_the_model_cannot_be_exported(monkeypatch):
+    def cannot(model, tta=None):
+        raise CheckpointError("OpenCV 4.x cannot load the exported emotion graph: Unsupported layer\nmore")
+
+    monkeypatch.setitem(sys.modules, "facesweep.model.export", SimpleNamespace(OpenCVPredictor=cannot))
+    model = FakeModel()
+    predict, used = session.model_predict(model, "opencv", tta=None)
+    assert used == "xla (opencv: OpenCV 4.x cannot load the exported emotion graph: Unsupported layer)"
+    predict(np.zeros((1, 4, 4, 1), np.uint8))
+    assert model.calls == 1
+    predict, used = session.model_predict(model, "xla", tta=None)
+    assert used == "xla" and predict.__self__ is model

@@ -108,7 +108,7 @@ def test_latency_fps_and_first_prediction_from_the_injected_clock():
     clock = FakeClock()
     detector = FakeDetector([TWO], clock, cost_ms=8.0)
     heads = [fake_head("emotion", clock, 4.0), fake_head("gender", clock, 4.0)]
-    loop = LiveLoop(heads, detector, clock=clock, start=clock() - 1.5, detect_every=2)
+    loop = LiveLoop(heads, detector, clock=clock, start=clock() - 1.5, detect_every=2, predict_hz=0)
     state = loop.run(frames(6, clock, read_ms=2.0))
     # detection frames: 8 + 4 + 4 ms; tracked frames: 4 + 4 ms; reading: 2 ms each
     assert state.latencies_ms == pytest.approx([16, 8, 16, 8, 16, 8])
@@ -127,7 +127,7 @@ def test_probabilities_are_smoothed_on_the_track():
     outputs = iter([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     head = fake_head("gender", probs=lambda: np.array(next(outputs), np.float32))
     seen = []
-    run_live(frames(3), [head], FakeDetector([TWO[:1]]), clock=FakeClock(), alpha=0.5,
+    run_live(frames(3), [head], FakeDetector([TWO[:1]]), clock=FakeClock(), alpha=0.5, predict_hz=0,
              on_frame=lambda s: seen.append(s.faces[0].probs["gender"].copy()))
     np.testing.assert_allclose(seen, [[1.0, 0.0], [0.5, 0.5], [0.25, 0.75]])
 
@@ -135,7 +135,7 @@ def test_probabilities_are_smoothed_on_the_track():
 def test_summary_counts_top_labels_per_face():
     outputs = iter([[0.9, 0.1]] * 3 + [[0.0, 1.0]] * 3)
     head = fake_head("gender", probs=lambda: np.array(next(outputs), np.float32))
-    _, summary = run_live(frames(6), [head], FakeDetector([TWO[:1]]), clock=FakeClock(), alpha=1.0)
+    _, summary = run_live(frames(6), [head], FakeDetector([TWO[:1]]), clock=FakeClock(), alpha=1.0, predict_hz=0)
     (face,) = summary.faces
     assert face.frames == 6 and face.distribution == {"gender": {"man": 0.5, "woman": 0.5}}
 
@@ -193,3 +193,76 @@ def test_head_from_model_passes_tta():
     head = Head.from_model("emotion", model, tta=True)
     head.predict(np.zeros((1, 48, 48, 1), np.uint8))
     assert calls == [False, True] and head.classes == EMOTION_CLASSES and head.image_size == 48
+
+
+def predicted_ids(state):
+    return [f.id for f in state.faces if f.predicted]
+
+
+FOUR = [(0, 0, 30, 30), (40, 0, 30, 30), (80, 0, 30, 30), (120, 0, 30, 30)]
+
+
+def test_a_face_is_predicted_at_most_every_period_and_at_once_when_new():
+    clock = FakeClock()
+    detector = FakeDetector([TWO[:1]] * 10 + [TWO])  # face 2 appears on frame 10
+    per_frame = []
+    run_live(frames(30, clock, read_ms=10.0), [fake_head()], detector, clock=clock, detect_every=1,
+             predict_hz=20, on_frame=lambda s: per_frame.append(predicted_ids(s)))
+    face1 = [i for i, ids in enumerate(per_frame) if 1 in ids]
+    face2 = [i for i, ids in enumerate(per_frame) if 2 in ids]
+    assert face1 == [0, 5, 10, 15, 20, 25]  # 10 ms frames, 20 Hz: every 50 ms
+    assert face2[0] == 10 and all(b - a >= 5 for a, b in zip(face2, face2[1:], strict=False))
+
+
+def test_routine_predictions_are_spread_over_frames():
+    clock = FakeClock()
+    seen: list[int] = []
+    per_frame = []
+    state, summary = run_live(
+        frames(41, clock, read_ms=10.0), [fake_head(seen=seen)], FakeDetector([FOUR]), clock=clock,
+        detect_every=1, predict_hz=25, on_frame=lambda s: per_frame.append(predicted_ids(s)),
+    )
+    assert per_frame[0] == [1, 2, 3, 4]  # all new: at once, in one batch
+    assert max(len(ids) for ids in per_frame[1:]) == 1  # 4 faces x 10 ms / 40 ms: one a frame, never a burst
+    counts = [sum(face in ids for ids in per_frame) for face in (1, 2, 3, 4)]
+    assert all(9 <= n <= 11 for n in counts), counts  # ~25 Hz each over 0.41 s
+    assert seen[0] == 4 and set(seen[1:]) <= {1}
+    assert summary.predictions == sum(counts) and [f.frames for f in summary.faces] == [41] * 4
+
+
+def test_a_jumped_box_is_predicted_at_once():
+    clock = FakeClock()
+    detector = FakeDetector([[(10, 10, 40, 40)]] * 3 + [[(24, 10, 40, 40)]])  # centre moves 14 px > 25% of 40
+    per_frame = []
+    run_live(frames(5, clock, read_ms=10.0), [fake_head()], detector, clock=clock, detect_every=1,
+             predict_hz=5, on_frame=lambda s: per_frame.append(predicted_ids(s)))
+    assert per_frame == [[1], [], [], [1], []]
+
+
+def test_every_frame_when_predict_hz_is_zero():
+    per_frame = []
+    run_live(frames(4), [fake_head()], FakeDetector([TWO]), clock=FakeClock(), predict_hz=0,
+             on_frame=lambda s: per_frame.append(predicted_ids(s)))
+    assert per_frame == [[1, 2]] * 4
+
+
+def test_each_head_crops_the_carried_face_with_its_landmarks():
+    marks = np.array([[20, 25], [40, 25], [30, 35], [22, 45], [38, 45]], np.float32)
+    got = []
+
+    def crop(frame, face):
+        got.append((face.int_box, None if face.landmarks is None else face.landmarks.copy()))
+        return np.zeros((48, 48, 1), np.uint8)
+
+    head = Head("emotion", EMOTION_CLASSES, 48, 1, fake_head().predict, crop)
+
+    class Detector(FakeDetector):
+        def detect(self, frame):
+            self.calls.append(int(frame[0, 0, 0]))
+            shift = 3.0 * (len(self.calls) - 1)  # detected every 3rd frame, 3 px further right each time
+            return [Detection((10.0 + shift, 10.0, 40.0, 40.0), 0.9, marks + [shift, 0])]
+
+    run_live(frames(8), [head], Detector([]), clock=FakeClock(), detect_every=3, predict_hz=0)
+    assert [box[0] for box, _ in got] == [10, 10, 10, 13, 14, 15, 16, 17]  # 1 px a frame once the velocity is known
+    for box, landmarks in got:  # the landmarks ride with the box on tracked frames
+        np.testing.assert_allclose(landmarks, marks + [box[0] - 10, box[1] - 10])

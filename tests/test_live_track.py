@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facesweep.faces.detect import Detection
 from facesweep.live.track import Tracker, iou, match_boxes, smooth
 
 
@@ -104,3 +105,29 @@ def test_track_smooth_keeps_one_average_per_task():
     track.smooth("emotion", np.eye(7)[0], alpha=0.5)
     np.testing.assert_allclose(track.probs["emotion"][[0, 3]], [0.5, 0.5])
     np.testing.assert_allclose(track.probs["gender"], [0.0, 1.0])
+
+
+def test_landmarks_ride_with_the_box_between_and_after_detections():
+    marks = np.array([[110, 110], [130, 110], [120, 120], [112, 130], [128, 130]], np.float32)
+    tracker = Tracker(velocity_alpha=1.0)
+    (track,) = tracker.update([Detection((100.0, 100.0, 40.0, 40.0), 0.9, marks)])
+    np.testing.assert_allclose(track.detection.landmarks, marks)
+    assert track.detection.int_box == (100, 100, 40, 40) and track.detection.score == pytest.approx(0.9)
+    tracker.advance()
+    (track,) = tracker.update([Detection((104.0, 101.0, 40.0, 40.0), 0.8, marks + [4, 1])])  # 2 frames: (2, .5)/frame
+    tracker.advance()
+    tracker.advance()
+    assert track.box == (108, 102, 40, 40)
+    np.testing.assert_allclose(track.landmarks, marks + [8, 2])  # shifted with the box (rounded like it)
+    assert track.detection.landmarks is track.landmarks and track.score == pytest.approx(0.8)
+    # a late detection (age 2) moves box and landmarks forward together
+    (track,) = tracker.update([Detection((110.0, 103.0, 40.0, 40.0), 0.8, marks + [10, 3])], age=2)
+    np.testing.assert_allclose(track.landmarks - marks, [[track.box[0] - 100, track.box[1] - 100]] * 5)
+
+
+def test_boxes_without_landmarks_are_tracked_as_before():
+    tracker = Tracker()
+    (track,) = tracker.update([(0, 0, 10, 10)])
+    assert track.landmarks is None and track.detection.landmarks is None
+    (track,) = tracker.update([Detection((1.0, 0.0, 10.0, 10.0), 1.0)])
+    assert track.id == 1 and track.box == (1, 0, 10, 10)

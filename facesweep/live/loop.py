@@ -1,17 +1,21 @@
 """The live loop: frames in, tracked faces with smoothed probabilities out. No camera, model or terminal needed.
 
     heads = [Head("emotion", EMOTION_CLASSES, 48, 1, model.predict), ...]   # any predict: uint8 NHWC -> probs
-    state = run_live(frames, heads, HaarDetector(), clock=time.perf_counter, on_frame=show)
+    state = run_live(frames, heads, make_detector(), clock=time.perf_counter, on_frame=show)
 
 Per frame: detect every ``detect_every``-th frame (and on every frame while no face is tracked), otherwise move
-the tracked boxes; crop each face with a margin; one batched call per model for all faces of the frame
-(padded to a power-of-two batch so the jitted model never recompiles mid-stream); smooth each face's
-probabilities with an exponential moving average on its track; then ``on_frame(state)`` renders or writes.
+the tracked boxes (and landmarks); pick the faces due for a prediction -- each face is predicted at most
+``predict_hz`` times a second, at once when it is new or its box jumped, and the routine ones are spread over
+frames so that no frame predicts every face; crop each due face the way its model wants (``Head.crop``: aligned
+on the landmarks when the detector gives them); one batched call per model (padded to a power-of-two batch so
+the jitted model never recompiles mid-stream); smooth each face's probabilities with an exponential moving
+average on its track (faces not predicted this frame keep theirs); then ``on_frame(state)`` writes or publishes.
 Ctrl-C ends the loop like the end of a stream, so the caller still prints its summary.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -20,14 +24,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesweep.faces.detect import Box, Detector, boxes_of, crop_face
+from facesweep.faces.detect import Box, Detection, Detector, crop_face
 from facesweep.io.preprocess import to_model_input
 from facesweep.live.track import Track, Tracker
 
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32)  # batch sizes a model ever sees; more faces are split into chunks of 32
 RECENT_FRAMES = 60  # window for the header's FPS and latency percentiles
+PREDICT_HZ = 10.0  # model predictions per face per second (0 = every frame); more is not visibly smoother
+JUMP = 0.25  # a box whose centre moved this fraction of its width, or whose size changed by it, is re-predicted
+BOX_MARGIN = 0.15  # the box crop's margin for heads without their own crop (fraction of the side, each edge)
 
 Predict = Callable[[np.ndarray], np.ndarray]
+Crop = Callable[[np.ndarray, Detection], np.ndarray]  # (frame BGR, face) -> uint8 (S, S, C) model input
 
 
 @dataclass(frozen=True)
@@ -39,20 +47,33 @@ class Head:
     image_size: int
     channels: int
     predict: Predict
+    crop: Crop | None = None  # this model's face crop; None = the detector box grown by BOX_MARGIN
 
     @classmethod
-    def from_model(cls, task: str, model: object, *, tta: bool | None = None) -> Head:
+    def from_model(
+        cls, task: str, model: object, *, tta: bool | None = None, predict: Predict | None = None,
+        crop: Crop | None = None,
+    ) -> Head:
         """Wrap a ``TrainedModel`` (anything with ``config``, ``classes`` and ``predict(images, tta=)``);
-        ``tta=None`` keeps the model's own default."""
+        ``tta=None`` keeps the model's own default; ``predict`` replaces the model's own (another runtime)."""
         config = model.config  # type: ignore[attr-defined]
-        predict = model.predict  # type: ignore[attr-defined]
+        if predict is None:
+            own = model.predict  # type: ignore[attr-defined]
+            predict = own if tta is None else (lambda images: own(images, tta=tta))
         return cls(
             task,
             tuple(model.classes),  # type: ignore[attr-defined]
             int(config.image_size),
             int(config.channels),
-            predict if tta is None else (lambda images: predict(images, tta=tta)),
+            predict,
+            crop,
         )
+
+    def model_input(self, frame: np.ndarray, face: Detection) -> np.ndarray:
+        """One face of ``frame`` as this model's ``uint8 (S, S, C)`` input."""
+        if self.crop is not None:
+            return self.crop(frame, face)
+        return to_model_input(crop_face(frame, face.int_box, BOX_MARGIN), self.image_size, self.channels)
 
 
 def bucket_size(n: int) -> int:
@@ -64,10 +85,15 @@ def bucket_size(n: int) -> int:
 
 
 def predict_crops(head: Head, crops: Sequence[np.ndarray]) -> np.ndarray:
-    """Probabilities ``(len(crops), K)`` from one padded, batched call per chunk of up to 32 faces."""
-    if not crops:
+    """Probabilities ``(len(crops), K)`` for face crops of any size (converted with ``to_model_input``)."""
+    return predict_inputs(head, [to_model_input(c, head.image_size, head.channels) for c in crops])
+
+
+def predict_inputs(head: Head, inputs: Sequence[np.ndarray]) -> np.ndarray:
+    """Probabilities ``(len(inputs), K)`` for model inputs, one padded, batched call per chunk of up to 32."""
+    if not len(inputs):
         return np.zeros((0, len(head.classes)), np.float32)
-    images = np.stack([to_model_input(c, head.image_size, head.channels) for c in crops])
+    images = np.stack(inputs)
     out = []
     for start in range(0, len(images), BATCH_BUCKETS[-1]):
         chunk = images[start : start + BATCH_BUCKETS[-1]]
@@ -96,12 +122,13 @@ class Face:
     box: Box  # (x, y, w, h), full-frame pixels
     probs: dict[str, np.ndarray]  # task -> smoothed probabilities in the head's class order
     detected: bool  # the box came from this frame's detection (else it was carried by the tracker)
+    predicted: bool = True  # the models ran on this face on this frame (else its probabilities were carried)
 
 
 @dataclass
 class FaceSummary:
     id: int
-    frames: int  # frames on which the face was predicted
+    frames: int  # frames on which the face was in view
     distribution: dict[str, dict[str, float]]  # task -> label -> share of the face's frames it was on top
 
 
@@ -118,6 +145,7 @@ class Summary:
     faces: list[FaceSummary]
     read_p50_ms: float | None = None  # waiting for / decoding a frame
     frame_p95_ms: float | None = None  # read + latency: the whole per-frame cost
+    predictions: int = 0  # model predictions made (faces x frames on which the models ran, all faces)
 
 
 @dataclass
@@ -139,6 +167,28 @@ class LiveState:
     started_s: float = 0.0  # clock value at start
     loop_started_s: float = 0.0  # clock value when the first frame was requested
     ended: str | None = None
+    predictions: int = 0  # faces predicted so far (each counts once per frame, for all models)
+
+    def snapshot(self) -> LiveState:
+        """A copy that another thread can render while this one goes on (the recent window only)."""
+        return LiveState(
+            source=self.source,
+            heads=self.heads,
+            resolution=self.resolution,
+            frame_index=self.frame_index,
+            time_s=self.time_s,
+            faces=list(self.faces),
+            frame=self.frame,
+            detected=self.detected,
+            frame_done=deque(self.frame_done, maxlen=RECENT_FRAMES),
+            latencies_ms=self.latencies_ms[-RECENT_FRAMES:],
+            read_ms=self.read_ms[-RECENT_FRAMES:],
+            first_prediction_s=self.first_prediction_s,
+            started_s=self.started_s,
+            loop_started_s=self.loop_started_s,
+            ended=self.ended,
+            predictions=self.predictions,
+        )
 
     @property
     def fps(self) -> float | None:
@@ -177,6 +227,7 @@ class LiveState:
             faces=faces,
             read_p50_ms=float(np.percentile(self.read_ms, 50)) if lat else None,
             frame_p95_ms=float(np.percentile(whole, 95)) if lat else None,
+            predictions=self.predictions,
         )
 
 
@@ -193,7 +244,8 @@ class LiveLoop:
         start: float | None = None,
         tracker: Tracker | None = None,
         detect_every: int = 4,  # frames per detection while faces are tracked (every frame while none are)
-        margin: float = 0.15,  # crop margin, fraction of the face box's side on each edge
+        predict_hz: float = PREDICT_HZ,  # predictions per face per second; 0 = every face on every frame
+        jump: float = JUMP,  # box change (fraction of its width) that asks for a prediction at once
         alpha: float = 0.5,  # EMA weight of the newest probabilities (1 = no smoothing)
         keep_frame: bool = False,  # keep the last frame in the state (for --preview)
         background_detection: bool = False,  # detect in a worker thread while tracked faces are predicted
@@ -203,7 +255,10 @@ class LiveLoop:
         self.clock = clock
         self.tracker = tracker or Tracker()
         self.detect_every = max(1, detect_every)
-        self.margin = margin
+        if predict_hz < 0:
+            raise ValueError(f"predict_hz must be >= 0 (0 = every frame), got {predict_hz}")
+        self.predict_hz = predict_hz
+        self.jump = jump
         self.alpha = alpha
         self.keep_frame = keep_frame
         started = clock() if start is None else start
@@ -215,6 +270,8 @@ class LiveLoop:
         # crops and predicts; results arrive a frame or two late and the tracker moves them forward.
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="detect") if background_detection else None
         self._pending: tuple[int, Future] | None = None
+        self._frame_dt: float | None = None  # smoothed seconds between frames, for spreading predictions
+        self._last_step: float | None = None
 
     def _detect_or_track(self, frame: np.ndarray) -> tuple[list[Track], bool]:
         """This frame's tracks, and whether a detection result was applied to them."""
@@ -223,13 +280,13 @@ class LiveLoop:
         if self._pending is not None and (self._pending[1].done() or not self.tracker.tracks):
             started, future = self._pending
             self._pending = None
-            tracks = self.tracker.update(boxes_of(future.result()), age=index - started)
+            tracks = self.tracker.update(future.result(), age=index - started)
         due = not self.tracker.tracks or index - self._last_detection >= self.detect_every
         if due and self._pending is None:
             self._last_detection = index
             if self._pool is None or (not self.tracker.tracks and tracks is None):
                 # nothing tracked yet (or no worker): detect now; there is nothing else to show meanwhile
-                tracks = self.tracker.update(boxes_of(self.detector.detect(frame)))
+                tracks = self.tracker.update(self.detector.detect(frame))
             else:
                 self._pending = (index, self._pool.submit(self.detector.detect, frame))
         if tracks is None:
@@ -242,24 +299,56 @@ class LiveLoop:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def due_tracks(self, tracks: Sequence[Track], now: float) -> list[Track]:
+        """The faces to predict on this frame: new and jumped ones at once; the others once ``1 / predict_hz``
+        has passed since their last prediction, most overdue first, at most as many as keep the average rate
+        (``ceil(faces * frame time * predict_hz)``) so their predictions spread over frames."""
+        if not self.predict_hz:
+            return list(tracks)
+        period = 1.0 / self.predict_hz
+        urgent = [t for t in tracks if t.predicted_at is None or jumped(t.predicted_box, t.box, self.jump)]
+        waiting = sorted(
+            (t for t in tracks if t not in urgent and now - t.predicted_at >= period),  # type: ignore[operator]
+            key=lambda t: t.predicted_at,  # type: ignore[arg-type,return-value]
+        )
+        if self._frame_dt is None:
+            budget = len(waiting)
+        else:
+            budget = max(1, math.ceil(len(tracks) * min(1.0, self._frame_dt / period) - 1e-9))
+        return urgent + waiting[:budget]
+
     def step(self, frame: np.ndarray) -> LiveState:
-        """Detect or track, crop, predict, smooth: the state for this frame (not yet timed)."""
+        """Detect or track, pick the faces due, crop, predict, smooth: the state for this frame (not yet timed)."""
         state = self.state
         state.frame_index += 1
         state.resolution = (frame.shape[1], frame.shape[0])
-        state.time_s = self.clock() - state.started_s
+        now = self.clock()
+        state.time_s = now - state.started_s
+        if self._last_step is not None:
+            dt = now - self._last_step
+            self._frame_dt = dt if self._frame_dt is None else 0.8 * self._frame_dt + 0.2 * dt
+        self._last_step = now
         tracks, detected = self._detect_or_track(frame)
         state.detected = detected
-        crops = [crop_face(frame, t.box, self.margin) for t in tracks]
+        due = self.due_tracks(tracks, now) if self.heads else []
+        faces = [t.detection for t in due]
         for head in self.heads:
-            probs = predict_crops(head, crops)
-            for track, p in zip(tracks, probs, strict=True):
-                smoothed = track.smooth(head.task, p, self.alpha)
-                track.top_counts.setdefault(head.task, Counter())[head.classes[int(np.argmax(smoothed))]] += 1
+            probs = predict_inputs(head, [head.model_input(frame, face) for face in faces])
+            for track, p in zip(due, probs, strict=True):
+                track.smooth(head.task, p, self.alpha)
+        for track in due:
+            track.predicted_at, track.predicted_box = now, track.box
+            track.predictions += 1
+        state.predictions += len(due)
+        predicted = {t.id for t in due}
         for track in tracks:
             track.frames += 1
+            for task, classes in state.heads:
+                probs = track.probs.get(task)
+                if probs is not None:
+                    track.top_counts.setdefault(task, Counter())[classes[int(np.argmax(probs))]] += 1
         state.faces = [
-            Face(t.id, t.box, dict(t.probs), detected=detected and t.missed == 0)
+            Face(t.id, t.box, dict(t.probs), detected=detected and t.missed == 0, predicted=t.id in predicted)
             for t in tracks
         ]
         if tracks and self.heads and state.first_prediction_s is None:
@@ -309,6 +398,17 @@ class LiveLoop:
 
     def summary(self) -> Summary:
         return self.state.summary(self.tracker.all_tracks())
+
+
+def jumped(before: Box | None, after: Box, fraction: float) -> bool:
+    """Whether the box moved its centre by more than ``fraction`` of its width, or changed size by more."""
+    if before is None:
+        return True
+    bx, by, bw, bh = before
+    ax, ay, aw, ah = after
+    side = max(1.0, float(bw))
+    shift = math.hypot((ax + aw / 2) - (bx + bw / 2), (ay + ah / 2) - (by + bh / 2))
+    return shift > fraction * side or abs(aw - bw) > fraction * side
 
 
 def run_live(

@@ -4,9 +4,13 @@
 
 Models: an explicit ``--emotion-model``/``--gender-model`` directory, else the best trial of that task's studies in
 the storage (``facesweep.sweep.best_model_dir``), else the bundled ``pretrained:<task>``; either may be missing,
-not both. Output: a rich ``Live`` view on a terminal; one JSON object per frame on stdout when stdout is not a
-terminal or with ``--jsonl`` (no view then; the summary goes to stderr); ``--jsonl FILE`` writes the frames to
-FILE and keeps the view.
+not both. Each model runs on the runtime asked for (``opencv``: its batch-norm-folded graph in ``cv2.dnn``, about
+twice as fast as XLA at one face; ``xla``: ``TrainedModel.predict``); a model the exporter cannot convert falls
+back to XLA, and the start-up line says so. Detection: the bundled YuNet (``--detector haar`` is the fallback).
+Output: a rich ``Live`` view on a terminal, redrawn ``view_hz`` times a second from its own thread
+(``facesweep.live.refresh``); one JSON object per frame on stdout when stdout is not a terminal or with
+``--jsonl`` (no view then; the summary goes to stderr); ``--jsonl FILE`` writes the frames to FILE and keeps the
+view.
 """
 
 from __future__ import annotations
@@ -24,16 +28,18 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from facesweep.errors import CheckpointError, StorageError, UsageError
+from facesweep.errors import CheckpointError, FacesweepError, StorageError, UsageError
 from facesweep.faces.detect import make_detector
-from facesweep.live.loop import Head, LiveState, Summary, run_live, warm_up
+from facesweep.live.loop import PREDICT_HZ, Crop, Head, LiveState, Predict, Summary, run_live, warm_up
 from facesweep.live.output import CsvRecorder, JsonlWriter
+from facesweep.live.refresh import VIEW_HZ, ViewRefresher
 from facesweep.live.sources import open_source
 from facesweep.live.view import render_summary, render_view
 
 TASKS = ("emotion", "gender")
 DEFAULT_STORAGE = "sqlite:///facesweep.db"
-VIEW_HZ = 12.0  # view refreshes per second; a terminal cannot show more, and each refresh costs a few ms
+RUNTIMES = ("opencv", "xla")
+DETECT_EVERY = {"yunet": 2, "haar": 4}  # frames per detection while faces are tracked (measured: bench/live.py)
 NO_MODEL = (
     "no model: run `facesweep study` (or `facesweep train`) first, "
     "or pass --emotion-model DIR / --gender-model DIR"
@@ -51,9 +57,14 @@ class LiveOptions:
     jsonl: str | None = None  # None = only when stdout is not a terminal; "-" = stdout; else a file path
     record: str | None = None  # CSV path: one row per face per frame
     preview: bool = False  # half-block colour preview of the frame with the boxes
-    detector: str = "haar"  # "haar" | "yunet"
-    detector_model: str | None = None  # YuNet ONNX file
-    min_face: int = 64  # smallest face, full-frame pixels
+    detector: str = "yunet"  # "yunet" (bundled) | "haar" (OpenCV's cascade, no landmarks)
+    detector_model: str | None = None  # another YuNet ONNX file
+    min_face: int | None = None  # smallest face, full-frame pixels; None = the detector's default (YuNet 32, Haar 64)
+    detect_width: int | None = None  # detection copy's width, pixels; None = the detector's default (320, 240)
+    detect_every: int | None = None  # frames per detection while faces are tracked; None = DETECT_EVERY[detector]
+    predict_hz: float = PREDICT_HZ  # model predictions per face per second; 0 = every face on every frame
+    runtime: str = "opencv"  # "opencv" (exported graph in cv2.dnn; XLA where it cannot) | "xla"
+    view_hz: float = VIEW_HZ  # view redraws per second
     tta: bool | None = None  # average each prediction with its horizontal flip; None = each model's own default
 
 
@@ -118,6 +129,32 @@ def resolve_models(
     return loaded
 
 
+def face_crop(model: Any, detector: str) -> Crop | None:
+    """The model's own face crop (aligned to its template), once the face layer provides it; None = box crop."""
+    return None
+
+
+def model_predict(model: Any, runtime: str, tta: bool | None) -> tuple[Predict, str]:
+    """``(predict, runtime used)`` for one model: the exported graph in ``cv2.dnn`` when asked and possible, else
+    XLA; the runtime string says why when it fell back ("xla (opencv: <reason>)")."""
+    if runtime not in RUNTIMES:
+        raise UsageError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
+    if runtime == "opencv":
+        try:
+            from facesweep.model.export import OpenCVPredictor
+
+            return OpenCVPredictor(model, tta=tta).predict, "opencv"
+        except (ImportError, FacesweepError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            fallback = f"xla (opencv: {reason})"
+        except Exception as exc:  # noqa: BLE001 - any exporter failure only costs the speed-up
+            fallback = f"xla (opencv: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    else:
+        fallback = "xla"
+    own = model.predict
+    return (own if tta is None else (lambda images: own(images, tta=tta))), fallback
+
+
 def enable_compile_cache() -> Path | None:
     """Keep compiled models on disk so the next start skips XLA compilation (~3 s -> ~0.8 s for two models).
 
@@ -160,24 +197,45 @@ def run_session(
         raise UsageError(f"--frames must be >= 1, got {options.frames}")
     if options.duration is not None and options.duration <= 0:
         raise UsageError(f"--duration must be > 0 seconds, got {options.duration}")
+    if options.detect_every is not None and options.detect_every < 1:
+        raise UsageError(f"--detect-every must be >= 1 frame, got {options.detect_every}")
+    if options.predict_hz < 0:
+        raise UsageError(f"--predict-hz must be >= 0 (0 = every frame), got {options.predict_hz:g}")
+    if options.view_hz <= 0:
+        raise UsageError(f"--view-hz must be > 0, got {options.view_hz:g}")
+    if options.runtime not in RUNTIMES:
+        raise UsageError(f"unknown --runtime {options.runtime!r}; choose one of: {', '.join(RUNTIMES)}")
     jsonl_to_stdout = options.jsonl == "-" or (options.jsonl is None and not console.is_terminal)
     show_view = not jsonl_to_stdout and console.is_terminal
     notes = Console(stderr=True, highlight=False) if jsonl_to_stdout else console
 
-    detector = make_detector(options.detector, options.detector_model, min_face=options.min_face)
+    detector = make_detector(
+        options.detector, options.detector_model, min_face=options.min_face, detect_width=options.detect_width
+    )
+    detect_every = options.detect_every or DETECT_EVERY.get(detector.name, 4)
     with ExitStack() as stack:
         source = open_source(options.source)
         stack.callback(source.close)
         enable_compile_cache()
         models = resolve_models(options.emotion_model, options.gender_model, options.storage)
-        heads = [Head.from_model(m.task, m.model, tta=options.tta) for m in models]
+        heads, runtimes = [], []
+        for m in models:
+            predict, runtime = model_predict(m.model, options.runtime, options.tta)
+            heads.append(Head.from_model(m.task, m.model, predict=predict, crop=face_crop(m.model, detector.name)))
+            runtimes.append(runtime)
         # Compile the batch sizes of one or two faces now; 4 and 8 compile in the background meanwhile.
         warm_s = warm_up(heads, (1, 2))
-        threading.Thread(target=warm_up, args=(heads, (4, 8)), name="warm-up", daemon=True).start()
+        warming = threading.Thread(target=warm_up, args=(heads, (4, 8)), name="warm-up", daemon=True)
+        warming.start()
+        # A process that exits while XLA compiles in a daemon thread aborts ("terminate called ..."): a short
+        # run waits for the warm-up to finish before it returns.
+        stack.callback(warming.join)
+        rate = f"{options.predict_hz:g} Hz a face" if options.predict_hz else "every frame"
         notes.print(
             Text(
-                "models: " + ", ".join(f"{m.task} {m.ref}" for m in models)
-                + f" (compiled in {warm_s:.1f} s); detector {detector.name}; Ctrl-C stops",
+                "models: " + ", ".join(f"{m.task} {m.ref} [{r}]" for m, r in zip(models, runtimes, strict=True))
+                + f" (ready in {warm_s:.1f} s), predicted {rate}; detector {detector.name} every {detect_every} "
+                "frame" + ("s" if detect_every > 1 else "") + "; Ctrl-C stops",
                 style="dim",
             )
         )
@@ -196,18 +254,21 @@ def run_session(
             writers.append(recorder.write)
 
         live: Live | None = None
+        refresher: ViewRefresher | None = None
         if show_view:
             live = stack.enter_context(Live(console=console, auto_refresh=False, transient=False))
-        last_view = [float("-inf")]
+            view = live
+
+            def draw(state: LiveState) -> None:
+                view.update(render_view(state, preview=options.preview), refresh=True)
+
+            refresher = ViewRefresher(draw, hz=options.view_hz).start()
+            stack.callback(refresher.stop)
+            writers.append(refresher.publish)
 
         def on_frame(state: LiveState) -> None:
             for write in writers:
                 write(state)
-            if live is not None:
-                now = clock()
-                if now - last_view[0] >= 1.0 / VIEW_HZ:
-                    live.update(render_view(state, preview=options.preview), refresh=True)
-                    last_view[0] = now
 
         state, summary = run_live(
             source,
@@ -221,8 +282,11 @@ def run_session(
             start=start,
             keep_frame=options.preview and show_view,
             background_detection=True,
+            detect_every=detect_every,
+            predict_hz=options.predict_hz,
         )
-        if live is not None:
+        if refresher is not None and live is not None:
+            refresher.stop()
             live.update(render_view(state, preview=options.preview), refresh=True)
     notes.print(render_summary(summary))
     return summary

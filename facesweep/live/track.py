@@ -1,12 +1,16 @@
 """IoU tracking and probability smoothing, so a face keeps its id and its label does not flicker.
 
 Detection runs only every few frames; between detections ``Tracker.advance()`` moves each box by its
-recent velocity, and on detection frames ``Tracker.update(boxes)`` matches boxes to tracks greedily by IoU:
+recent velocity, and on detection frames ``Tracker.update(detections)`` matches boxes to tracks greedily by IoU:
 
     tracker = Tracker(iou_threshold=0.3, max_missed=2)
-    tracks = tracker.update(boxes_of(detector.detect(frame)))   # detection frame
+    tracks = tracker.update(detector.detect(frame))   # detection frame (Detection objects or plain boxes)
     tracks = tracker.advance()                        # frames in between
+    track.detection                                   # box + landmarks now, for the aligned crop
     track.smooth("emotion", probs, alpha=0.5)         # exponential moving average on the track
+
+Landmarks (YuNet's 5 points) ride with the box: on frames without detection they shift by the box's shift, so
+an aligned crop stays aligned while the tracker carries the face.
 
 A track unmatched for more than ``max_missed`` detection rounds expires; a track seen only once and then missed
 is dropped at once (most Haar false positives last a single detection).
@@ -15,11 +19,12 @@ is dropped at once (most Haar false positives last a single detection).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesweep.faces.detect import Box
+from facesweep.faces.detect import Box, Detection
 
 
 def iou(a: Box, b: Box) -> float:
@@ -79,8 +84,26 @@ class Track:
     frames: int = 0  # frames on which this face was predicted
     velocity: tuple[float, float] = (0.0, 0.0)  # box shift per frame, from the last two detections
     since_detection: int = 0  # frames since the box was last set by a detection
+    landmarks: np.ndarray | None = None  # float32 (5, 2) full-frame points, moved with the box; None for Haar
+    anchor_landmarks: np.ndarray | None = None  # the landmarks of the last matched detection
+    score: float = 1.0  # the last matched detection's score
+    predicted_at: float | None = None  # clock time of the last model prediction (None: never predicted)
+    predicted_box: Box | None = None  # the box at that prediction (a jump from it asks for a new one)
+    predictions: int = 0  # model predictions made for this face
     probs: dict[str, np.ndarray] = field(default_factory=dict)  # task -> smoothed probabilities
     top_counts: dict[str, Counter] = field(default_factory=dict)  # task -> frames each label was on top
+
+    @property
+    def detection(self) -> Detection:
+        """The face as it is now (carried box and landmarks), in the detector's terms, for the crop."""
+        return Detection(tuple(float(v) for v in self.box), self.score, self.landmarks)  # type: ignore[arg-type]
+
+    def move_to(self, box: Box) -> None:
+        """Set the box and shift the landmarks by the same offset from the last detection."""
+        self.box = box
+        if self.anchor_landmarks is not None:
+            shift = np.array([box[0] - self.anchor[0], box[1] - self.anchor[1]], np.float32)
+            self.landmarks = self.anchor_landmarks + shift
 
     def smooth(self, task: str, probs: np.ndarray, alpha: float) -> np.ndarray:
         self.probs[task] = smooth(self.probs.get(task), probs, alpha)
@@ -98,25 +121,30 @@ class Tracker:
         self.expired: list[Track] = []  # finished tracks, kept for the end-of-run summary
         self._next_id = 1
 
-    def update(self, detections: list[Box], *, age: int = 0) -> list[Track]:
+    def update(self, detections: Sequence[Detection | Box], *, age: int = 0) -> list[Track]:
         """Match a detection round to the tracks; returns the live tracks (matched, new, and tolerated misses).
 
-        ``age`` is how many frames ago the detections were made (a detector running in the background):
-        matched and new boxes are moved forward by the track's velocity for that many frames.
+        ``detections`` are ``Detection`` objects (landmarks are kept) or plain ``(x, y, w, h)`` boxes. ``age`` is
+        how many frames ago they were made (a detector running in the background): matched and new boxes, and
+        their landmarks, are moved forward by the track's velocity for that many frames.
         """
-        pairs, lost, fresh = match_boxes([t.box for t in self.tracks], detections, self.iou_threshold)
+        found = [d if isinstance(d, Detection) else Detection(tuple(map(float, d)), 1.0) for d in detections]
+        boxes = [d.int_box for d in found]
+        pairs, lost, fresh = match_boxes([t.box for t in self.tracks], boxes, self.iou_threshold)
         for i, j in pairs:
-            track, box = self.tracks[i], detections[j]
+            track, box = self.tracks[i], boxes[j]
             steps = max(1, track.since_detection + 1 - age)  # frames between the two detections
             vx, vy = track.velocity
             new_v = ((box[0] - track.anchor[0]) / steps, (box[1] - track.anchor[1]) / steps)
             a = self.velocity_alpha if track.hits > 1 else 1.0
             track.velocity = (a * new_v[0] + (1 - a) * vx, a * new_v[1] + (1 - a) * vy)
             track.anchor = box
+            track.anchor_landmarks = found[j].landmarks
+            track.score = found[j].score
             track.hits += 1
             track.missed = 0
             track.since_detection = age
-            track.box = _moved(box, track.velocity, age)
+            track.move_to(_moved(box, track.velocity, age))
         keep: list[Track] = []
         for index, track in enumerate(self.tracks):
             if index in lost:
@@ -126,7 +154,9 @@ class Tracker:
                     continue
             keep.append(track)
         for j in fresh:
-            keep.append(Track(id=self._next_id, box=detections[j], anchor=detections[j], since_detection=age))
+            track = Track(id=self._next_id, box=boxes[j], anchor=boxes[j], since_detection=age, score=found[j].score)
+            track.anchor_landmarks = track.landmarks = found[j].landmarks
+            keep.append(track)
             self._next_id += 1
         self.tracks = sorted(keep, key=lambda t: t.id)
         return self.tracks
@@ -135,7 +165,7 @@ class Tracker:
         """A frame without detection: move each box by its velocity."""
         for track in self.tracks:
             track.since_detection += 1
-            track.box = _moved(track.anchor, track.velocity, track.since_detection)
+            track.move_to(_moved(track.anchor, track.velocity, track.since_detection))
         return self.tracks
 
     def all_tracks(self) -> list[Track]:
