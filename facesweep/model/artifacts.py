@@ -33,6 +33,7 @@ from flax import serialization
 
 from facesweep import __version__
 from facesweep.errors import CheckpointError, ConfigError
+from facesweep.faces.align import DEFAULT_TEMPLATE, Template
 from facesweep.model.cnn import CNN, init_variables, model_for
 from facesweep.model.config import Config
 
@@ -67,6 +68,7 @@ class TrainedModel:
     classes: tuple[str, ...]  # output i means classes[i]
     variables: Any  # {"params": ..., "batch_stats": ...}; moved to the device once, in float32
     tta: bool = False  # the model's own default for predict(tta=None): flip averaging, when measured to help it
+    crop: dict | None = None  # how its training faces were cropped: {"template": Template dict, "detector": name}
     module: CNN = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,15 @@ class TrainedModel:
         self.variables = jax.device_put(
             jax.tree.map(lambda a: jnp.asarray(a, jnp.float32) if _is_float(a) else jnp.asarray(a), self.variables)
         )
+
+    @property
+    def crop_template(self) -> Template:
+        """The face template live and ``--detect`` crops are aligned to: the one stored with the model
+        (``inference.crop`` in config.json: measured on its training images), else ``DEFAULT_TEMPLATE`` (measured
+        on FER-2013 train, the framing of the 48x48 face crops most models here learn from)."""
+        if self.crop and self.crop.get("template"):
+            return Template.from_dict(self.crop["template"])
+        return DEFAULT_TEMPLATE
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -148,7 +159,7 @@ def save_model(
         "dtype": dtype,
         "versions": {"facesweep": __version__, "jax": jax.__version__, "flax": flax.__version__},
         "extra": extra or {},
-        "inference": {"tta": bool(model.tta)},
+        "inference": {"tta": bool(model.tta), **({"crop": model.crop} if model.crop else {})},
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
@@ -221,8 +232,15 @@ def load_model(ref: str | Path) -> TrainedModel:
         jax.eval_shape(lambda: init_variables(model_for(config), jax.random.key(0)))
     )
     _check_matches(expected, restored, path)
-    tta = bool(meta.get("inference", {}).get("tta", False))
-    return TrainedModel(config=config, classes=classes, variables=restored, tta=tta)
+    inference = meta.get("inference", {})
+    tta = bool(inference.get("tta", False))
+    crop = inference.get("crop")
+    if crop is not None:
+        try:
+            Template.from_dict(crop.get("template"))
+        except (ConfigError, AttributeError) as exc:
+            raise CheckpointError(f"{path / CONFIG_FILE}: inference.crop is invalid: {exc}") from None
+    return TrainedModel(config=config, classes=classes, variables=restored, tta=tta, crop=crop)
 
 
 def _check_matches(expected: Any, restored: Any, path: Path) -> None:
