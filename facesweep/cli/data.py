@@ -3,6 +3,7 @@
 facesweep data                                   # the built-in synthetic faces
 facesweep data --data ~/fer2013 --json           # one JSON object for scripts
 facesweep data --task gender --data ~/gender     # shows the seeded stratified split it made
+facesweep data --task gender --data ~/photos --detect --debug   # faces found / used whole / none (listed)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from facesweep.cli.common import add_command, stdout_console
+from facesweep.cli.common import add_command, add_detect_arguments, crop_spec_from_args, faces_line, stdout_console
 from facesweep.io import load_dataset
 from facesweep.io.summary import summarize_dataset
 from facesweep.tasks import TASKS
@@ -27,6 +28,7 @@ EXAMPLES = """
     facesweep data
     facesweep data --data ~/fer2013 --json
     facesweep data --task gender --data ~/gender --val-fraction 0.25 --seed 1
+    facesweep data --task emotion --data ~/ckplus --detect --json
 """
 
 
@@ -42,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the stratified split (default 0)")
     parser.add_argument("--no-cache", action="store_true", help="decode again instead of using the cache")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    add_detect_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,8 +56,14 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         cache=not args.no_cache,
         progress=sys.stderr.isatty(),
+        detect=crop_spec_from_args(args),
     )
     summary = summarize_dataset(dataset)
+    faces = dataset.info.get("faces")
+    if faces is not None:
+        summary["faces"] = {k: v for k, v in faces.items() if k != "none_paths" or args.sub_debug}
+        for path in faces["none_paths"] if args.sub_debug else ():
+            print(f"facesweep data: no face: {path}", file=sys.stderr)
     summary["data"] = args.data
     summary["load_seconds"] = round(time.perf_counter() - start, 3)
     if summary["skipped"]["count"]:
@@ -107,6 +116,8 @@ def render_summary(summary: dict[str, Any]) -> RenderableType:
         facts.add_row("no images", Text(", ".join(summary["missing_classes"]), style="yellow"))
     if summary["skipped"]["count"]:
         facts.add_row("skipped", Text(skipped_line(summary["skipped"]), style="yellow"))
+    if summary.get("faces"):
+        facts.add_row("faces", faces_line(summary["faces"]))
 
     table = Table(show_footer=True)
     table.add_column("class", footer="total\nimbalance (max/min)")
