@@ -5,6 +5,7 @@ predict latency of expression model 1 and its first-step compile time.
     python bench/throughput.py                     # both models, augmentation off in both frameworks
     python bench/throughput.py --augment           # facesweep with its on-device augmentation (PyTorch has none)
     python bench/throughput.py --models 1 --windows 7 --window-steps 10
+    python bench/throughput.py --models 1 --torch-device cuda   # a GPU machine: facesweep and PyTorch on the GPU
 
 Models: "model-1" is the report's expression model 1 (conv blocks 64/128/256/512, dense 256 and 512,
 48x48x1, batch 64: ``seed-emotion-1``); "2-block" is ``seed-emotion-3`` (blocks 64/128, dense 256). Both
@@ -77,12 +78,13 @@ class FacesweepRunner:
 
 # -- PyTorch ------------------------------------------------------------------------------------------------
 class TorchRunner:
-    def __init__(self, config, images: np.ndarray, labels: np.ndarray, threads: int) -> None:
+    def __init__(self, config, images: np.ndarray, labels: np.ndarray, threads: int, device: str = "cpu") -> None:
         import torch
         from torch import nn
 
         torch.set_num_threads(threads)
         torch.manual_seed(0)
+        torch.backends.cudnn.benchmark = True  # on a GPU: autotuned kernels, as XLA autotunes its own
         self.torch = torch
         layers: list = []
         channels = config.channels
@@ -106,13 +108,13 @@ class TorchRunner:
         if config.dropout and config.dense:
             layers += [nn.Dropout(config.dropout)]
         layers += [nn.Linear(features, config.num_classes)]
-        self.model = nn.Sequential(*layers).to(memory_format=torch.channels_last)
+        self.model = nn.Sequential(*layers).to(device, memory_format=torch.channels_last)
         self.model.train()
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         self.loss = nn.CrossEntropyLoss()
         # NHWC uint8 -> NCHW view in channels_last memory: the same bytes the JAX side gets.
-        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)
-        self.labels = torch.from_numpy(labels.astype(np.int64))
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2).to(device)  # on a GPU the data lives there
+        self.labels = torch.from_numpy(labels.astype(np.int64)).to(device)
         self.batch_size = config.batch_size
         self.i = 0
 
@@ -148,7 +150,7 @@ def worker(framework: str, key: str, args: argparse.Namespace) -> dict:
         runner = FacesweepRunner(config, images, labels)
         out["compile_s"] = runner.compile_seconds()
     else:
-        runner = TorchRunner(config, images, labels, args.threads)
+        runner = TorchRunner(config, images, labels, args.threads, args.torch_device)
     runner.steps(args.warmup)
     rates = []
     for _ in range(args.windows):
@@ -198,6 +200,7 @@ def main() -> None:
     parser.add_argument("--frameworks", default="facesweep,pytorch,pytorch-mallopt",
                         help="subset of facesweep, pytorch, pytorch-mallopt (PyTorch with the same malloc tuning)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
+    parser.add_argument("--torch-device", default="cpu", help="PyTorch device: cpu (default) or cuda (a GPU run)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of one process per framework")
     parser.add_argument("--warmup", type=int, default=4, help="steps before timing, per process (default 4)")
     parser.add_argument("--windows", type=int, default=3, help="timed windows per process (default 3)")
@@ -210,8 +213,9 @@ def main() -> None:
         print(json.dumps(worker(framework, key, args)))
         return
 
-    argv = ["--threads", str(args.threads), "--warmup", str(args.warmup), "--windows", str(args.windows),
-            "--window-steps", str(args.window_steps)] + (["--augment"] if args.augment else [])  # fmt: skip
+    argv = ["--threads", str(args.threads), "--torch-device", args.torch_device, "--warmup", str(args.warmup),
+            "--windows", str(args.windows), "--window-steps", str(args.window_steps)]  # fmt: skip
+    argv += ["--augment"] if args.augment else []
     frameworks = args.frameworks.split(",")
     results: dict = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} on {jax.devices()[0].platform}",

@@ -13,6 +13,7 @@ import pytest
 
 from facesweep.cli import main
 from facesweep.cli.export import RUN_SNIPPET
+from facesweep.faces.align import DEFAULT_TEMPLATE
 from facesweep.io.folders import decode_image
 from facesweep.io.synthetic import synthetic_raw
 from facesweep.model.artifacts import load_model, save_model
@@ -21,13 +22,14 @@ from tests.test_model_export import random_model
 
 pytest.importorskip("onnxruntime")
 README = Path(__file__).resolve().parents[1] / "README.md"
+CROP = {"template": DEFAULT_TEMPLATE.to_dict(), "detector": "yunet"}
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = save_model(tmp_path_factory.mktemp("models") / "emotion", random_model(tta=True))
     config = json.loads((path / "config.json").read_text())
-    config["inference"]["crop"] = {"eyes": [[0.32, 0.38], [0.68, 0.38]]}  # as the aligned-crop work stores it
+    config["inference"]["crop"] = CROP  # as a model trained on aligned crops stores its template
     (path / "config.json").write_text(json.dumps(config))
     return path
 
@@ -42,7 +44,7 @@ def test_export_writes_the_file_and_json(saved: Path, tmp_path: Path, capsys: py
     assert 0 <= report["max_abs_diff"]["cv2_dnn"] < 1e-4 and 0 <= report["max_abs_diff"]["onnxruntime"] < 1e-4
     meta = read_metadata(out)
     assert meta == report["metadata"]
-    assert meta["tta"] is True and meta["inference"]["crop"] == {"eyes": [[0.32, 0.38], [0.68, 0.38]]}
+    assert meta["tta"] is True and meta["inference"]["crop"] == CROP
     assert sorted(p.name for p in out.parent.iterdir()) == ["model.onnx"]
 
 

@@ -76,8 +76,10 @@ def fold_batch_norm(
 def model_metadata(model: TrainedModel, inference: dict | None = None) -> dict[str, str]:
     """The ``metadata_props`` of the exported file: everything needed to feed it and read its output."""
     config = model.config
-    inference = dict(inference) if inference is not None else dict(getattr(model, "inference", None) or {})
-    inference.setdefault("tta", bool(model.tta))
+    if inference is None:  # what save_model writes to config.json's "inference"
+        crop = getattr(model, "crop", None)
+        inference = {"tta": bool(model.tta), **({"crop": crop} if crop else {})}
+    inference = {"tta": bool(model.tta), **inference}
     return {
         "task": config.task,
         "classes": json.dumps(list(model.classes)),
@@ -95,8 +97,8 @@ def model_metadata(model: TrainedModel, inference: dict | None = None) -> dict[s
 def build_onnx(model: TrainedModel, *, inference: dict | None = None) -> onnx.ModelProto:
     """The inference graph of ``model`` (batch norm folded, dropout dropped, softmax at the end); see module doc.
 
-    ``inference`` is the model's ``config.json`` ``inference`` object for the metadata (default: the model's own
-    TTA setting and, if the model carries one, its ``inference`` attribute).
+    ``inference`` is the model's ``config.json`` ``inference`` object for the metadata (default: rebuilt from the
+    model's ``tta`` and, when it has one, its ``crop``).
     """
     onnx = _require_onnx()
     from onnx import TensorProto, helper, numpy_helper
