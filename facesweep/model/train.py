@@ -78,6 +78,7 @@ class TrainState(train_state.TrainState):
     class_weights: jax.Array  # (K,) loss weight per true class; ones unless class_weighting="balanced"
     lr_schedule: dict[str, jax.Array]  # peak, warmup_steps, decay_steps, cosine (0/1), scale (plateau)
     augment: bool = struct.field(pytree_node=False, default=False)
+    camera_augment: bool = struct.field(pytree_node=False, default=False)
     label_smoothing: float = struct.field(pytree_node=False, default=0.0)
 
 
@@ -160,6 +161,7 @@ def create_train_state(
         class_weights=jnp.asarray(class_weights, jnp.float32),
         lr_schedule=schedule,
         augment=config.augment,
+        camera_augment=config.camera_augment,
         label_smoothing=float(config.label_smoothing),
     )
 
@@ -174,7 +176,7 @@ def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array) -
     aug_key, dropout_key = jax.random.split(key)
     images, labels = batch["image"], batch["label"]
     if state.augment:
-        images = augment_batch(images, aug_key)
+        images = augment_batch(images, aug_key, camera=state.camera_augment)
 
     def loss_fn(params: Any) -> tuple[jax.Array, tuple[jax.Array, Any]]:
         logits, updates = state.apply_fn(
