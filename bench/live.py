@@ -1,15 +1,19 @@
-"""Benchmark ``facesweep live`` end to end: decode, detect, crop, both models, render.
+"""Benchmark ``facesweep live`` end to end -- decode, detect, align, both models, view -- YuNet beside Haar.
 
-    python bench/live.py                     # 640x480 test video, 2 drawn faces, 300 frames, untrained models
-    python bench/live.py --emotion-model runs/x/best --gender-model runs/y/best --frames 600 --repeat 3
-    python bench/live.py --render every      # re-render the view on every frame (worst case)
+    python bench/live.py                          # 2 and 4 faces x YuNet, Haar x --jsonl, view in a pty; 300 frames
+    python bench/live.py --faces 4 --modes view --detectors yunet --repeat 3
+    python bench/live.py --reference              # also the old model path: XLA, every face on every frame
+    python bench/live.py --emotion-model runs/x/best --gender-model pretrained:gender
 
-Prepares a generated video (``facesweep.live.testvideo``) and, unless models are given, untrained models of the
-report's architectures (``seed-emotion-1`` at 48x48 gray, ``seed-gender`` at 96x96 RGB) saved with
-``save_model``: latency depends on the architecture, not on the weights. Each run is a fresh Python process
-that runs ``facesweep.live.session.run_session`` -- the CLI's code path -- with the view rendered to a terminal
-console writing to /dev/null, so the first-prediction time counts imports, model loading and compilation.
-Prints FPS, per-frame latency percentiles and a per-stage breakdown (medians over runs with ``--repeat``).
+Videos: 640x480 MJPG made by ``facesweep.live.testvideo`` (drawn faces that both detectors find; the boxes are
+known). Models: the shipped ``pretrained:emotion`` and ``pretrained:gender`` unless given. Each run is a fresh
+Python process running ``facesweep.live.session.run_session`` -- the CLI's code path -- either with ``--jsonl``
+into /dev/null, or in the interactive view inside a pseudo-terminal (``script -qc ... /dev/null``, 120x40):
+what a person watching the view gets, drawing included. The process records, per run: FPS and frame latency
+(the loop's own summary), the detector's time per call (it runs in a worker thread beside the models), each
+model's time per call and its mean batch, the CPU time per frame (all threads: load-independent), and the load
+average at start. Prints the CPU model; run it when ``uptime`` shows the machine quiet, and read FPS against
+the CPU per frame when it is not.
 """
 
 from __future__ import annotations
@@ -21,35 +25,31 @@ PROCESS_START = time.perf_counter()  # before any heavy import: first-prediction
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import platform  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+MODES = ("jsonl", "view")
+DETECTORS = ("yunet", "haar")
 
-def prepare(workdir: Path, frames: int, faces: int) -> tuple[Path, Path, Path]:
-    """The test video and two untrained models of realistic architectures."""
-    import jax
 
-    from facesweep.live.testvideo import write_test_video
-    from facesweep.model.artifacts import TrainedModel, save_model
-    from facesweep.model.cnn import init_variables, model_for
-    from facesweep.model.presets import get_preset
-    from facesweep.tasks import get_task
-
-    video = write_test_video(workdir / "faces.avi", frames=frames, faces=faces).path
-    dirs = []
-    for task, preset in (("emotion", "seed-emotion-1"), ("gender", "seed-gender")):
-        config = get_preset(preset)
-        variables = init_variables(model_for(config), jax.random.key(0))
-        model = TrainedModel(config, get_task(task).classes, variables)
-        dirs.append(save_model(workdir / task, model, extra={"untrained": True, "preset": preset}))
-    return video, dirs[0], dirs[1]
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def child(args: argparse.Namespace) -> None:
-    """One measured run, in a fresh process; prints one JSON line."""
+    """One measured run, in a fresh process; writes one JSON object to ``args.result``."""
     import io
 
     import numpy as np
@@ -57,33 +57,40 @@ def child(args: argparse.Namespace) -> None:
 
     from facesweep.live import loop, session
 
-    stages: dict[str, list[float]] = {"detect": [], "models": [], "render": []}
-
-    def timed(name: str, fn):  # noqa: ANN001, ANN202 - bench-only wrapper
-        def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
-            t0 = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                stages[name].append((time.perf_counter() - t0) * 1e3)
-
-        return wrapper
+    load_at_start = os.getloadavg()[0]
+    detect_ms: list[float] = []
+    model_ms: dict[str, list[float]] = {}
+    batches: dict[str, list[int]] = {}
 
     make_detector = session.make_detector
 
-    def make_timed_detector(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def make_timed_detector(*a, **k):  # noqa: ANN002, ANN003, ANN202 - bench-only wrapper
         detector = make_detector(*a, **k)
-        detector.detect = timed("detect", detector.detect)
+        detect = detector.detect
+
+        def timed(frame):  # noqa: ANN001, ANN202
+            t0 = time.perf_counter()
+            try:
+                return detect(frame)
+            finally:
+                detect_ms.append((time.perf_counter() - t0) * 1e3)
+
+        detector.detect = timed
         return detector
 
     session.make_detector = make_timed_detector
-    loop.predict_crops = timed("models", loop.predict_crops)
-    from rich.live import Live
+    predict_inputs = loop.predict_inputs
 
-    Live.update = timed("render", Live.update)  # building the renderables and drawing them
-    if args.render == "every":
-        session.VIEW_HZ = 1e9
+    def timed_predict_inputs(head, inputs):  # noqa: ANN001, ANN202
+        t0 = time.perf_counter()
+        try:
+            return predict_inputs(head, inputs)
+        finally:
+            if len(inputs):
+                model_ms.setdefault(head.task, []).append((time.perf_counter() - t0) * 1e3)
+                batches.setdefault(head.task, []).append(len(inputs))
 
+    loop.predict_inputs = timed_predict_inputs
     cpu = {}
     run = loop.LiveLoop.run
 
@@ -95,88 +102,141 @@ def child(args: argparse.Namespace) -> None:
             cpu["cpu_s"], cpu["wall_s"] = time.process_time() - c0, time.perf_counter() - w0
 
     loop.LiveLoop.run = measured_run
-    console = Console(file=io.StringIO(), force_terminal=True, width=100, color_system="truecolor")
+    if args.mode == "view":
+        console = Console(highlight=False)  # stdout is the pseudo-terminal
+        if not console.is_terminal:
+            sys.exit("--mode view needs a terminal (the parent runs it under `script`)")
+        stdout = None
+    else:
+        stdout = io.StringIO() if args.keep_jsonl else open(os.devnull, "w")  # noqa: SIM115
+        console = Console(file=stdout, highlight=False)
     options = session.LiveOptions(
         source=args.video,
         emotion_model=args.emotion_model,
         gender_model=args.gender_model,
         frames=args.frames,
-        preview=args.preview,
-        jsonl=None,
+        jsonl="-" if args.mode == "jsonl" else None,
+        detector=args.detector,
+        runtime=args.runtime,
+        predict_hz=args.predict_hz,
+        detect_every=args.detect_every,
     )
-    summary = session.run_session(options, console=console, start=PROCESS_START)
-    face_counts = [f.frames for f in summary.faces]
+    summary = session.run_session(options, console=console, stdout=stdout, start=PROCESS_START)
+
+    def p(values: list[float], q: float) -> float | None:
+        return float(np.percentile(values, q)) if values else None
+
     result = {
         "frames": summary.frames,
         "fps": summary.mean_fps,
         "latency_p50_ms": summary.latency_p50_ms,
         "latency_p95_ms": summary.latency_p95_ms,
-        "first_prediction_s": summary.first_prediction_s,
-        "faces": face_counts,
-        "stages_p50_ms": {k: float(np.percentile(v, 50)) if v else None for k, v in stages.items()},
-        "stages_p95_ms": {k: float(np.percentile(v, 95)) if v else None for k, v in stages.items()},
-        "stage_calls": {k: len(v) for k, v in stages.items()},
-        "cpu_ms_per_frame": cpu["cpu_s"] * 1e3 / max(1, summary.frames),  # all threads, load-independent
-        "load_avg": os.getloadavg()[0],
-        "read_p50_ms": summary.read_p50_ms,
         "frame_p95_ms": summary.frame_p95_ms,
+        "read_p50_ms": summary.read_p50_ms,
+        "first_prediction_s": summary.first_prediction_s,
+        "faces": [f.frames for f in summary.faces],
+        "predictions_per_frame": summary.predictions / max(1, summary.frames),
+        "detect_p50_ms": p(detect_ms, 50),
+        "detect_calls": len(detect_ms),
+        "model_p50_ms": {task: p(v, 50) for task, v in model_ms.items()},
+        "model_calls": {task: len(v) for task, v in model_ms.items()},
+        "model_mean_batch": {task: float(np.mean(v)) for task, v in batches.items()},
+        "cpu_ms_per_frame": cpu["cpu_s"] * 1e3 / max(1, summary.frames),  # all threads
+        "load_at_start": load_at_start,
     }
-    print(json.dumps(result))
+    Path(args.result).write_text(json.dumps(result))
+
+
+def run_once(base: list[str], mode: str, result: Path, env: dict[str, str]) -> dict:
+    cmd = [*base, "--mode", mode, "--result", str(result)]
+    if mode == "view":
+        script = shutil.which("script")
+        if script is None:
+            sys.exit("the view runs need `script` (util-linux) to make a pseudo-terminal")
+        cmd = [script, "-qec", shlex.join(cmd), os.devnull]
+        env = dict(env, COLUMNS="120", LINES="40", TERM=env.get("TERM", "xterm-256color"))
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    if out.returncode != 0 or not result.is_file():
+        tail = (out.stderr or out.stdout)[-2000:]
+        sys.exit(f"run failed ({' '.join(cmd[:8])} ...):\n{tail}")
+    return json.loads(result.read_text())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=300, help="frames per run (default 300)")
-    parser.add_argument("--faces", type=int, default=2, help="faces in the generated video (default 2)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs; medians are reported (default 1)")
-    parser.add_argument("--emotion-model", help="artifact dir (default: untrained seed-emotion-1)")
-    parser.add_argument("--gender-model", help="artifact dir (default: untrained seed-gender)")
-    parser.add_argument("--render", choices=("throttled", "every"), default="throttled",
-                        help="view refresh: the CLI's 12 Hz (default) or every frame")
-    parser.add_argument("--preview", action="store_true", help="include the half-block preview in the view")
+    parser.add_argument("--frames", type=int, default=300, help="frames per run (default 300 = 10 s of video)")
+    parser.add_argument("--faces", type=int, nargs="+", default=[2, 4], help="faces per frame (default: 2 4)")
+    parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration; medians (default 1)")
+    parser.add_argument("--emotion-model", default="pretrained:emotion")
+    parser.add_argument("--gender-model", default="pretrained:gender")
+    parser.add_argument("--runtime", choices=("opencv", "xla"), default="opencv")
+    parser.add_argument("--predict-hz", type=float, default=10.0, help="per face (default 10; 0 = every frame)")
+    parser.add_argument("--detect-every", type=int, help="default: the CLI's per-detector default")
+    parser.add_argument("--reference", action="store_true",
+                        help="also run the old model path (XLA, every face on every frame) for each configuration")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--video", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--detector", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--keep-jsonl", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
 
-    with tempfile.TemporaryDirectory(prefix="facesweep-bench-live-") as tmp:
-        video, emotion, gender = prepare(Path(tmp), args.frames, args.faces)
-        cmd = [sys.executable, __file__, "--child", "--video", str(video), "--frames", str(args.frames),
-               "--emotion-model", args.emotion_model or str(emotion),
-               "--gender-model", args.gender_model or str(gender),
-               "--render", args.render] + (["--preview"] if args.preview else [])
-        runs = []
-        # A fresh compile cache: run 1 starts cold (XLA compiles), later runs reuse it as a second start would.
-        env = dict(os.environ, FACESWEEP_CACHE_DIR=str(Path(tmp) / "cache"))
-        for i in range(args.repeat):
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if out.returncode != 0:
-                sys.exit(f"run {i + 1} failed:\n{out.stderr}")
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            print(f"run {i + 1}: " + json.dumps(runs[-1]))
+    from facesweep.live.testvideo import write_test_video
 
-    def med(key: str) -> float:
-        return statistics.median(r[key] for r in runs)
+    print(f"CPU: {cpu_model()}; load average at start {os.getloadavg()[0]:.2f} "
+          f"(1 min; other work on the machine slows every number but 'CPU/frame')")
+    variants = [("new", args.runtime, args.predict_hz)]
+    if args.reference:
+        variants.append(("reference", "xla", 0.0))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="facesweep-bench-live-") as tmp:
+        env = dict(os.environ, FACESWEEP_CACHE_DIR=str(Path(tmp) / "cache"))
+        for faces in args.faces:
+            video = write_test_video(Path(tmp) / f"faces{faces}.avi", frames=args.frames, faces=faces).path
+            for detector in args.detectors:
+                for name, runtime, hz in variants:
+                    base = [sys.executable, __file__, "--child", "--video", str(video), "--frames", str(args.frames),
+                            "--emotion-model", args.emotion_model, "--gender-model", args.gender_model,
+                            "--detector", detector, "--runtime", runtime, "--predict-hz", str(hz)]
+                    if args.detect_every:
+                        base += ["--detect-every", str(args.detect_every)]
+                    for mode in args.modes:
+                        runs = [run_once(base, mode, Path(tmp) / f"r{len(rows)}-{i}.json", env)
+                                for i in range(args.repeat)]
+                        rows.append(((faces, detector, name, mode), runs))
+                        print(f"  done: {faces} faces, {detector}, {name}, {mode}: "
+                              f"{statistics.median(r['fps'] for r in runs):.1f} fps", flush=True)
+
+    def med(runs: list[dict], key: str, task: str | None = None) -> float:
+        values = [(r[key].get(task) if task else r[key]) for r in runs]
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else float("nan")
 
     print()
-    print(f"facesweep live benchmark: 640x480 MJPG video, {args.faces} faces, {args.frames} frames, "
-          f"view refresh {args.render}{' + preview' if args.preview else ''}, {len(runs)} run(s), "
-          f"models {'given' if args.emotion_model else 'untrained seed-emotion-1 + seed-gender'}")
-    print(f"  FPS (end to end)        {med('fps'):.1f}")
-    print(f"  frame latency p50       {med('latency_p50_ms'):.1f} ms")
-    print(f"  frame latency p95       {med('latency_p95_ms'):.1f} ms")
-    print(f"  decode p50              {med('read_p50_ms'):.1f} ms   (read + process p95 {med('frame_p95_ms'):.1f} ms)")
-    print(f"  CPU per frame           {med('cpu_ms_per_frame'):.1f} ms, all threads (load average {med('load_avg'):.1f}"
-          f" on {os.cpu_count()} cores from other work)")
-    firsts = ", ".join(f"{r['first_prediction_s']:.2f}" for r in runs)
-    print(f"  first prediction        {firsts} s after process start (run 1: cold compile cache)")
-    for stage in ("detect", "models", "render"):
-        p50 = statistics.median(r["stages_p50_ms"][stage] or 0 for r in runs)
-        p95 = statistics.median(r["stages_p95_ms"][stage] or 0 for r in runs)
-        calls = statistics.median(r["stage_calls"][stage] for r in runs)
-        print(f"  {stage:<8} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({calls:.0f} calls)")
+    print(f"facesweep live, 640x480 MJPG, {args.frames} frames, models {args.emotion_model} + {args.gender_model}; "
+          f"new = runtime {args.runtime}, {args.predict_hz:g} predictions/s a face"
+          + ("; reference = XLA, every face every frame" if args.reference else "")
+          + f"; medians of {args.repeat} run(s)")
+    header = (f"{'faces':>5} {'detector':<8} {'path':<9} {'mode':<5} {'FPS':>6} {'p50 ms':>7} {'p95 ms':>7} "
+              f"{'detect ms':>9} {'expr ms':>7} {'gend ms':>7} {'batch':>5} {'pred/fr':>7} {'CPU/fr':>7} {'load':>5}")
+    print(header)
+    print("-" * len(header))
+    for (faces, detector, name, mode), runs in rows:
+        print(f"{faces:>5} {detector:<8} {name:<9} {mode:<5} {med(runs, 'fps'):>6.1f} "
+              f"{med(runs, 'latency_p50_ms'):>7.1f} {med(runs, 'latency_p95_ms'):>7.1f} "
+              f"{med(runs, 'detect_p50_ms'):>9.1f} {med(runs, 'model_p50_ms', 'emotion'):>7.1f} "
+              f"{med(runs, 'model_p50_ms', 'gender'):>7.1f} {med(runs, 'model_mean_batch', 'emotion'):>5.2f} "
+              f"{med(runs, 'predictions_per_frame'):>7.2f} {med(runs, 'cpu_ms_per_frame'):>7.1f} "
+              f"{med(runs, 'load_at_start'):>5.1f}")
+    print("FPS, p50/p95: end to end per frame (the loop's summary); detect ms: p50 per call (worker thread); "
+          "expr/gend ms: p50 per model call; batch: mean faces per call; pred/fr: faces predicted per frame; "
+          "CPU/fr: ms of CPU per frame, all threads; load: 1-min load average when the run started")
 
 
 if __name__ == "__main__":

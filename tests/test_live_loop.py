@@ -266,3 +266,21 @@ def test_each_head_crops_the_carried_face_with_its_landmarks():
     assert [box[0] for box, _ in got] == [10, 10, 10, 13, 14, 15, 16, 17]  # 1 px a frame once the velocity is known
     for box, landmarks in got:  # the landmarks ride with the box on tracked frames
         np.testing.assert_allclose(landmarks, marks + [box[0] - 10, box[1] - 10])
+
+
+def test_heads_with_the_same_crop_key_share_one_crop_per_face():
+    calls = []
+
+    def crop(frame, face):
+        calls.append(face.int_box)
+        return np.zeros((48, 48, 1), np.uint8)
+
+    predict = fake_head().predict
+    same = [Head("emotion", EMOTION_CLASSES, 48, 1, predict, crop, "48 gray"),
+            Head("emotion", EMOTION_CLASSES, 48, 1, predict, crop, "48 gray")]
+    run_live(frames(3), same, FakeDetector([TWO]), clock=FakeClock(), predict_hz=0)
+    assert len(calls) == 3 * 2  # 3 frames x 2 faces, not x 2 heads
+    calls.clear()
+    apart = [same[0], Head("emotion", EMOTION_CLASSES, 48, 1, predict, crop, "other")]
+    run_live(frames(3), apart, FakeDetector([TWO]), clock=FakeClock(), predict_hz=0)
+    assert len(calls) == 3 * 2 * 2

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -48,11 +48,12 @@ class Head:
     channels: int
     predict: Predict
     crop: Crop | None = None  # this model's face crop; None = the detector box grown by BOX_MARGIN
+    crop_key: Hashable | None = None  # heads with equal keys get the same crops: cropped once a frame, shared
 
     @classmethod
     def from_model(
         cls, task: str, model: object, *, tta: bool | None = None, predict: Predict | None = None,
-        crop: Crop | None = None,
+        crop: Crop | None = None, crop_key: Hashable | None = None,
     ) -> Head:
         """Wrap a ``TrainedModel`` (anything with ``config``, ``classes`` and ``predict(images, tta=)``);
         ``tta=None`` keeps the model's own default; ``predict`` replaces the model's own (another runtime)."""
@@ -67,6 +68,7 @@ class Head:
             int(config.channels),
             predict,
             crop,
+            crop_key,
         )
 
     def model_input(self, frame: np.ndarray, face: Detection) -> np.ndarray:
@@ -332,8 +334,14 @@ class LiveLoop:
         state.detected = detected
         due = self.due_tracks(tracks, now) if self.heads else []
         faces = [t.detection for t in due]
+        shared: dict[Hashable, list[np.ndarray]] = {}
         for head in self.heads:
-            probs = predict_inputs(head, [head.model_input(frame, face) for face in faces])
+            inputs = shared.get(head.crop_key) if head.crop_key is not None else None
+            if inputs is None:
+                inputs = [head.model_input(frame, face) for face in faces]
+                if head.crop_key is not None:
+                    shared[head.crop_key] = inputs
+            probs = predict_inputs(head, inputs)
             for track, p in zip(due, probs, strict=True):
                 track.smooth(head.task, p, self.alpha)
         for track in due:

@@ -15,10 +15,11 @@ view.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,8 @@ from rich.live import Live
 from rich.text import Text
 
 from facesweep.errors import CheckpointError, FacesweepError, StorageError, UsageError
-from facesweep.faces.detect import make_detector
+from facesweep.faces.crop import FaceCropper
+from facesweep.faces.detect import Detector, make_detector
 from facesweep.live.loop import PREDICT_HZ, Crop, Head, LiveState, Predict, Summary, run_live, warm_up
 from facesweep.live.output import CsvRecorder, JsonlWriter
 from facesweep.live.refresh import VIEW_HZ, ViewRefresher
@@ -129,9 +131,14 @@ def resolve_models(
     return loaded
 
 
-def face_crop(model: Any, detector: str) -> Crop | None:
-    """The model's own face crop (aligned to its template), once the face layer provides it; None = box crop."""
-    return None
+def face_crop(model: Any, detector: Detector) -> tuple[Crop, Hashable]:
+    """The model's face crop, through the one crop path (``facesweep.faces.crop.FaceCropper``): aligned on the
+    landmarks to the model's own template when the detector gives them (YuNet), else the box crop closest to
+    that template (Haar); and a key that is equal for models whose crops are equal (made once, shared)."""
+    template = model.crop_template
+    size, channels = int(model.config.image_size), int(model.config.channels)
+    key = (json.dumps(template.to_dict(), sort_keys=True), size, channels)
+    return FaceCropper(detector, template, size, channels).crop, key
 
 
 def model_predict(model: Any, runtime: str, tta: bool | None) -> tuple[Predict, str]:
@@ -221,7 +228,8 @@ def run_session(
         heads, runtimes = [], []
         for m in models:
             predict, runtime = model_predict(m.model, options.runtime, options.tta)
-            heads.append(Head.from_model(m.task, m.model, predict=predict, crop=face_crop(m.model, detector.name)))
+            crop, crop_key = face_crop(m.model, detector)
+            heads.append(Head.from_model(m.task, m.model, predict=predict, crop=crop, crop_key=crop_key))
             runtimes.append(runtime)
         # Compile the batch sizes of one or two faces now; 4 and 8 compile in the background meanwhile.
         warm_s = warm_up(heads, (1, 2))
