@@ -47,3 +47,29 @@ def test_detect_errors_are_one_line(tmp_path, capsys, extra, code, message):
     assert main(["data", "--task", "gender", "--data", str(root), *extra]) == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.realdata
+def test_train_detect_stores_the_training_template_in_the_model(tmp_path, capsys, shared_data):
+    import shutil
+
+    from facesweep.faces.align import Template
+    from facesweep.model.artifacts import load_model
+
+    root = tmp_path / "g"
+    for name in ("man", "woman"):
+        (root / name).mkdir(parents=True)
+        for path in sorted((shared_data / "gender" / name).iterdir())[:15]:
+            shutil.copy(path, root / name / path.name)
+    out = tmp_path / "m"
+    tiny = ["--depth", "1", "--width", "4", "--dense", "none", "--batch-size", "8", "--image-size", "48"]
+    args = ["train", "--task", "gender", "--data", str(root), *tiny, "--epochs", "1", "--out", str(out), "--detect"]
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["faces"]["face"] >= 28
+    model = load_model(out)
+    assert model.crop["detector"] == "yunet" and "training split" in model.crop_template.source
+    assert model.crop_template != DEFAULT_TEMPLATE and isinstance(model.crop_template, Template)
+    # --template-from keeps another model's template instead of measuring one
+    assert main([*args, "--template-from", "pretrained:emotion", "--out", str(tmp_path / "m2"), "--json"]) == 0
+    assert load_model(tmp_path / "m2").crop_template == DEFAULT_TEMPLATE

@@ -21,7 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from facesweep.cli.common import add_command, stdout_console
+from facesweep.cli.common import add_command, add_detect_arguments, crop_spec_from_args, faces_line, stdout_console
 from facesweep.errors import UsageError
 from facesweep.model.config import CLASS_WEIGHTINGS, MONITORS, SCHEDULES, Config, config_for_task
 from facesweep.tasks import TASKS
@@ -31,6 +31,7 @@ EXAMPLES = """
     facesweep train --task emotion --preset seed-emotion-1 --data ~/fer2013 --epochs 30
     facesweep train --task gender --data ~/gender --depth 5 --width 32 --dense 128 --epochs 20 --patience 4
     facesweep train --epochs 3 --json
+    facesweep train --task gender --data ~/gender --detect --epochs 20    # on aligned faces; the template is kept
     facesweep train --task gender --data ~/gender --image-size 48 --channels 1 --init-from pretrained:emotion \
       --depth 4 --width 64 --max-width 256 --convs-per-block 2 --dense 256 --epochs 40 --lr 5e-4
 """
@@ -98,6 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--out", metavar="DIR", help="artifact directory (default runs/train/<task>-<timestamp>)")
     out.add_argument("--half", action="store_true", help="save float16 weights (half the size)")
     out.add_argument("--json", action="store_true", help="print one JSON object instead of progress")
+    add_detect_arguments(p)
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -212,7 +214,9 @@ def run(args: argparse.Namespace) -> int:
         image_size=config.image_size,
         channels=config.channels,
         progress=sys.stderr.isatty() and not args.json,
+        detect=crop_spec_from_args(args),
     )
+    faces = data.info.get("faces")
     out = Path(args.out) if args.out else Path("runs") / "train" / f"{config.task}-{time.strftime('%Y%m%d-%H%M%S')}"
     if not args.json:
         console.print(
@@ -221,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
             f"dense {','.join(map(str, config.dense)) or 'none'}, {config.epochs} epochs",
             soft_wrap=True,
         )
+        if faces is not None:
+            console.print(f"faces: {faces_line(faces)}", soft_wrap=True)
     initial = None
     if args.init_from:
         from facesweep.model.artifacts import load_model
@@ -253,6 +259,9 @@ def run(args: argparse.Namespace) -> int:
         "train_seconds": result.train_seconds,
         "param_count": result.param_count,
     }
+    if faces is not None:  # the crop the model learned from: live and --detect align faces the same way
+        result.model.crop = {"template": faces["template"], "detector": faces["detector"]["name"]}
+        extra["faces"] = faces["counts"]
     path = save_model(out, result.model, result.history, extra, dtype="float16" if args.half else "float32")
     if args.json:
         print(json.dumps({"artifact": str(path), "task": config.task, "config": config.to_dict(),
