@@ -214,3 +214,16 @@ def test_replicate_plots_are_written(tmp_path) -> None:
     paths = write_plots(report, tmp_path)
     for key in ("replicates_by_depth", "replicate_curves"):
         assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_curves_flat_from_the_first_epoch_are_no_gain() -> None:
+    from facesweep.report.replicates import DepthReplicates, depth_epochs
+    from facesweep.report.stats import mean_interval
+
+    rng = np.random.default_rng(0)
+    curves = 0.5 + rng.normal(0, 0.001, (4, 6))
+    d = DepthReplicates(2, 0, [1, 2, 3, 4], [1, 2, 3, 4], 6, curves[:, -1].tolist(), mean_interval(curves[:, -1]),
+                        curves, np.ones_like(curves))  # fmt: skip
+    row = depth_epochs(d, delta=rules.DELTA_FLOOR)
+    assert row.plateau_epoch == 1 and row.verdict == rules.NO_GAIN
+    assert "no gain after epoch 1" in row.sentence and row.overfit == "no"

@@ -103,7 +103,7 @@ class DepthEpochs:
     plateau_epoch: int | None
     gain_to_plateau: Interval | None  # paired metric(p) - metric(1)
     gain_after_plateau: Interval | None  # paired metric(last) - metric(p); None when p is the last epoch
-    verdict: str  # "yes" | "up to epoch k" | "not shown either way" | "cannot answer"
+    verdict: str  # "yes" | "up to epoch k" | "no gain" | "not shown either way" | "cannot answer"
     overfit: str  # "yes" | "no" | "cannot tell"
     val_loss_min_epoch: int | None
     val_loss_rise: Interval | None  # paired val_loss(last) - val_loss(min)
@@ -112,7 +112,7 @@ class DepthEpochs:
 
 @dataclass(frozen=True)
 class ReplicateEpochs:
-    verdict: str  # "yes" | "up to epoch k" | "depends on depth" | "not shown either way" | "cannot answer"
+    verdict: str  # "yes" | "up to epoch k" | "no gain" | "depends on depth" | "not shown either way" | "cannot answer"
     sentence: str
     epoch_k: int | None
     depths: list[DepthEpochs]
@@ -280,7 +280,10 @@ def depth_epochs(d: DepthReplicates, delta: float) -> DepthEpochs:
     if plateau == length:
         verdict = "yes" if rose else rules.NOT_SHOWN
         text = f"still gaining at its last epoch {length} (1 to {length}: {_interval_text(up)})" if up else ""
-    elif after is not None and after.defined and after.high < delta and (rose or plateau == 1):  # type: ignore[operator]
+    elif after is not None and after.defined and after.high < delta and plateau == 1:  # type: ignore[operator]
+        verdict = rules.NO_GAIN
+        text = f"no gain after epoch 1 (1 to {length}: {_interval_text(after)})"
+    elif after is not None and after.defined and after.high < delta and rose:  # type: ignore[operator]
         verdict = "up to epoch k"
         text = (
             f"plateau at epoch {plateau}"
@@ -342,6 +345,8 @@ def answer_epochs(depths: list[DepthReplicates], noise: SeedNoise, metric: str) 
     if verdicts == {"up to epoch k"}:
         k = max(r.plateau_epoch for r in judged)  # type: ignore[type-var]
         verdict, head = "up to epoch k", f"Up to epoch {k}, then no (further epochs gain less than the seed noise)"
+    elif verdicts == {rules.NO_GAIN}:
+        verdict, head = rules.NO_GAIN, "No gain from epochs after the first"
     elif verdicts == {"yes"}:
         verdict, head = "yes", "Yes: every depth still gains at its last epoch"
     elif verdicts == {rules.NOT_SHOWN}:

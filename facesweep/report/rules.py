@@ -74,9 +74,10 @@ EPOCHS_REPLICATE_RULE = (
     f"per depth, from its replicates' full learning curves (>= {MIN_VALUES}): the mean metric per epoch with a "
     f"{LEVEL:.0%} t band; the plateau epoch p = the first epoch after which no later epoch's mean is higher by "
     f"delta (= max(seed noise SD, {DELTA_FLOOR:g})) or more; 'up to epoch p' if the paired gain from epoch 1 to p "
-    f"has its interval above 0 and the paired gain from p to the last epoch has its upper bound below delta; 'yes' "
-    f"if the curve still gains at its last epoch (p = last, gain from epoch 1 above 0); '{NOT_SHOWN}' otherwise. "
-    "Overall: the per-depth verdicts if they agree (k = the largest p), else 'depends on depth'. Overfitting: the "
+    f"has its interval above 0 and the paired gain from p to the last epoch has its upper bound below delta "
+    f"('{NO_GAIN}' when that holds with p = 1); 'yes' if the curve still gains at its last epoch (p = last, gain "
+    f"from epoch 1 above 0); '{NOT_SHOWN}' otherwise. Overall: the per-depth verdicts if they agree (k = the "
+    "largest p), else 'depends on depth'. Overfitting: the "
     f"mean validation loss has its minimum at epoch m, >= {MIN_OVERFIT_AFTER} epochs ran after it, and the paired "
     "rise from m to the last epoch has its interval above 0"
 )

@@ -29,7 +29,8 @@ curves. Metric differences are in metric units (0.031 = 3.1 points)::
                       "excluded_depths": [int],               # fewer than 3 replicate values
                       "search": SEARCH_COMPLEXITY},
        "epochs": {"question", "verdict": str, "headline": str, "sentence": str, "rule": str, "epoch_k": int|null,
-                  # from replicates: "yes"|"up to epoch k"|"depends on depth"|"not shown either way"|"cannot answer"
+                  # from replicates: "yes"|"up to epoch k"|"no gain"|"depends on depth"|"not shown either way"|
+                  #   "cannot answer"
                   "replicate_curves": [{"depth", "n", "epochs": [{"epoch", "mean", "low", "high"}],
                                         "plateau_epoch": int|null, "verdict": str,
                                         "gain_to_plateau": DIFF|null, "gain_after_plateau": DIFF|null,
