@@ -227,3 +227,14 @@ def test_curves_flat_from_the_first_epoch_are_no_gain() -> None:
     row = depth_epochs(d, delta=rules.DELTA_FLOOR)
     assert row.plateau_epoch == 1 and row.verdict == rules.NO_GAIN
     assert "no gain after epoch 1" in row.sentence and row.overfit == "no"
+
+
+def test_replicates_asked_for_but_not_finished_say_so() -> None:
+    study = build_study(overfit_curve(8), depths=[1, 2], epochs=[6], n_trials=6)
+    study.set_user_attr("design", "balanced")
+    study.set_user_attr("replicates", 3)
+    report = report_of(study)
+    assert report.replicates is None and report.replicates_wanted == 3
+    text = render_markdown([report], storage="sqlite:///x.db")
+    assert "asked for 3 seed replicates per depth but none has finished yet" in text
+    assert "(search trials only)" in text

@@ -71,6 +71,7 @@ class StudyReport:
     best_model: Any = None  # facesweep.report.best_model.BestModelEvaluation, filled in by the caller
     design: str = "tpe"  # "balanced" | "tpe" (older studies: "tpe")
     replicates: ReplicateAnswers | None = None  # the answers with the noise in view; None without replicates
+    replicates_wanted: int = 0  # K the study asked for (0: none, or a study made before designs)
 
     @property
     def answers_from_replicates(self) -> bool:
@@ -112,6 +113,7 @@ def analyze_records(
         records=list(records),
         design=info.design,
         replicates=answer_replicates(records, info.metric),
+        replicates_wanted=info.replicates,
     )
 
 

@@ -275,7 +275,9 @@ def study_document(report: StudyReport) -> StudyDoc:
         e_blocks = _replicate_epochs(rep) + [epochs, Image("replicate_curves")]
         e_blocks += [Line("Supporting evidence from the search trials:", "dim")] + _search_epochs(report)
     else:
-        notes = [Line(rules.FALLBACK_NOTE, "warn")]
+        pending = report.replicates_wanted > 0
+        notes = [Line(rules.PENDING_NOTE.format(k=report.replicates_wanted) if pending else rules.FALLBACK_NOTE,
+                      "warn")]  # fmt: skip
         c_blocks = _search_complexity(report) + [complexity]
         e_blocks = _search_epochs(report) + [epochs]
     c_blocks += [Image("metric_by_depth"), Image("importances")]

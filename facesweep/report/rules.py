@@ -92,6 +92,12 @@ MIN_GAIN = 0.02  # metric units: the rise a "up to depth k" answer needs before 
 ALPHA = 0.05  # the permutation p-value a correlation verdict needs besides its interval
 OVERFIT_RISE = 0.01  # relative rise of validation loss over its minimum that counts as "turning up"
 
+PENDING_NOTE = (
+    "This study asked for {k} seed replicates per depth but none has finished yet, so the report cannot separate "
+    "an effect from seed noise; the answers below use the search-trial rules (labelled 'search trials only'). "
+    "Run the same 'facesweep study' command again to finish the replicates."
+)
+
 FALLBACK_NOTE = (
     "No seed replicates in this study, so the report cannot separate an effect from seed noise: a gap between two "
     "trials may be luck of the seed. The answers below use the search-trial rules (labelled 'search trials only'), "
