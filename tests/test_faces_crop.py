@@ -74,6 +74,10 @@ def test_detection_scaling_and_boxes_for_the_tracker():
     d = Detection((10.4, 20.6, 30.0, 40.0), 0.9, marks).scaled(2.0)
     assert d.box == (20.8, 41.2, 60.0, 80.0) and d.landmarks[4, 1] == 18.0
     assert boxes_of([d]) == [(21, 41, 60, 80)]
+    moved = d.moved_to((30.8, 41.2, 120.0, 80.0))  # shifted right by 10 and twice as wide
+    assert moved.landmarks[0, 0] == pytest.approx(30.8 + (0.0 - 20.8) * 2)
+    assert moved.landmarks[0, 1] == pytest.approx(d.landmarks[0, 1])
+    assert Detection((0.0, 0.0, 5.0, 5.0), 1.0).moved_to((1, 2, 3, 4)).box == (1.0, 2.0, 3.0, 4.0)
 
 
 def test_a_blank_tiny_crop_falls_back_to_the_whole_image_and_a_faceless_photo_is_none():

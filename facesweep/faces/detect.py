@@ -57,6 +57,17 @@ class Detection:
     def area(self) -> float:
         return float(self.box[2] * self.box[3])
 
+    def moved_to(self, box: tuple[float, float, float, float]) -> Detection:
+        """This face carried to ``box`` (e.g. a tracker's prediction between detections): the landmarks keep their
+        place relative to the box, so the crop stays aligned while the face moves."""
+        x, y, w, h = (float(v) for v in box)
+        if self.landmarks is None:
+            return Detection((x, y, w, h), self.score, None)
+        x0, y0, w0, h0 = self.box
+        scale = np.array([w / max(w0, 1e-6), h / max(h0, 1e-6)], np.float32)
+        marks = (self.landmarks - np.array([x0, y0], np.float32)) * scale + np.array([x, y], np.float32)
+        return Detection((x, y, w, h), self.score, marks.astype(np.float32))
+
     def scaled(self, factor: float) -> Detection:
         """The same detection with coordinates multiplied by ``factor`` (detection copy -> original image)."""
         box = tuple(float(v) * factor for v in self.box)
