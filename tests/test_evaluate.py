@@ -292,3 +292,23 @@ def test_report_best_model_scores_like_evaluate(tmp_path: Path) -> None:
     assert (best.accuracy, best.macro_f1, best.confusion_matrix) == (
         direct.accuracy, direct.macro_f1, direct.confusion_matrix)  # fmt: skip
     assert best_model_headline(best) == "trial #4 on val (fake): n = 3, accuracy 0.667, macro-F1 0.667"
+
+
+def test_detect_counts_faces_and_keeps_group_paths_aligned(tmp_path: Path, model, capsys, monkeypatch) -> None:
+    from tests.test_io_faces import faceless_tree
+
+    root = faceless_tree(tmp_path / "g")  # 12 small crops kept whole + woman/noise.png with no face (dropped)
+    rows = ["path,half"] + [f"{c}/img_{i:03d}.jpg,{'first' if i < 3 else 'second'}" for c in ("man", "woman")
+                            for i in range(6)] + ["woman/noise.png,first"]  # fmt: skip
+    (tmp_path / "attrs.csv").write_text("\n".join(rows) + "\n")
+    report = run_json(capsys, "--model", "pretrained:gender", "--data", str(root), "--detect",
+                      "--groups", str(tmp_path / "attrs.csv"), "--min-group", "1")  # fmt: skip
+    assert report["n"] == 12 and report["faces"]["counts"] == {"face": 0, "whole": 12, "none": 1}
+    assert report["faces"]["none_paths"] == ["woman/noise.png"]
+    groups = report["groups"]
+    assert groups["unmatched_rows"]["first"] == ["woman/noise.png"]  # dropped: not scored, so no image matches
+    (half,) = groups["attributes"]
+    assert [(g["value"], g["n"]) for g in half["groups"]] == [("first", 6), ("second", 6)]
+    monkeypatch.setenv("COLUMNS", "200")
+    text = run_text(capsys, "--model", "pretrained:gender", "--data", str(root), "--detect")
+    assert "faces: 0 face, 12 whole" in text and "1 none" in text

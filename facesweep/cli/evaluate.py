@@ -26,7 +26,14 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from facesweep.cli.common import add_command, stdout_console
+from facesweep.cli.common import (
+    add_command,
+    add_detect_arguments,
+    crop_spec_from_args,
+    faces_line,
+    model_crop_template,
+    stdout_console,
+)
 from facesweep.errors import DataError, UsageError
 from facesweep.report.tables import confusion_table, group_table, per_class_table
 
@@ -36,6 +43,7 @@ EXAMPLES = """
     facesweep evaluate --model pretrained:gender --data ~/only_women          # recall of 'woman'
     facesweep evaluate --model pretrained:emotion --data ~/ckplus --ignore-class contempt
     facesweep evaluate --model pretrained:gender --data ~/faces --groups attrs.csv --json
+    facesweep evaluate --model pretrained:gender --data ~/photos --detect     # faces aligned as the model was trained
     facesweep evaluate --model pretrained:gender --data ~/utk --groups-from-name '^(?P<age>\\d+)_' --bin age=0,30,60,120
 """
 DEFAULT_SPLITS = ("test", "val")  # tried in this order when --split is not given
@@ -64,9 +72,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "e.g. '^(?P<age>\\d+)_(?P<gender>\\d)_' (UTKFace)")  # fmt: skip
     p.add_argument("--bin", action="append", default=[], metavar="ATTR=EDGES",
                    help="group a numeric attribute into bands, e.g. age=0,18,30,45,60,120 (repeatable)")  # fmt: skip
-    p.add_argument("--min-group", type=int, default=10, metavar="N",
-                   help="images a group needs to be named an attribute's worst (default 10; all are listed)")
+    p.add_argument(
+        "--min-group",
+        type=int,
+        default=10,
+        metavar="N",
+        help="images a group needs to be named an attribute's worst (default 10; all are listed)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    add_detect_arguments(p)
 
 
 def pick_split(splits: dict, wanted: str | None) -> str:
@@ -131,6 +145,8 @@ def _headline(report: dict[str, Any]) -> str:
     ]
     if len(present) == 1:
         lines.append(f"one class in the data ({present[0]}): accuracy is its recall")
+    if report["faces"] is not None:
+        lines.append(f"faces: {faces_line(report['faces'])}")
     if report["ignored_classes"]:
         lines.append(f"class folders left out: {', '.join(report['ignored_classes'])}")
     skipped = report["skipped"]
@@ -147,8 +163,11 @@ def _groups_text(groups: dict[str, Any]) -> str:
              f"seed {groups['seed']}"]  # fmt: skip
     for a in groups["attributes"]:
         w = a["worst"]
-        worst = (f"worst group {w['value']!r} accuracy {w['accuracy']:.4f}, gap {w['gap']:+.4f} to overall"
-                 if w else f"no group of {groups['min_group']}+ images to name the worst")
+        worst = (
+            f"worst group {w['value']!r} accuracy {w['accuracy']:.4f}, gap {w['gap']:+.4f} to overall"
+            if w
+            else f"no group of {groups['min_group']}+ images to name the worst"
+        )
         missing = f"; {a['n_missing']} image(s) without a value" if a["n_missing"] else ""
         lines.append(f"{a['name']}: {worst}{missing}")  # fmt: skip
     for key, what in (("images_without_row", "image(s) without attributes"),
@@ -176,6 +195,9 @@ def render_report(report: dict[str, Any]) -> RenderableType:
 def _load(args: argparse.Namespace, config: Any) -> Any:
     from facesweep.io import load_dataset
 
+    detect = None
+    if args.detect or args.detector or args.detector_model:  # align on the model's own template unless told
+        detect = crop_spec_from_args(args, template=None if args.template_from else model_crop_template(args.model))
     try:
         return load_dataset(
             config.task,
@@ -185,6 +207,7 @@ def _load(args: argparse.Namespace, config: Any) -> Any:
             whole=args.split in (None, "test"),  # a named train/val split of a bare folder is made as in training
             progress=sys.stderr.isatty() and not args.json,
             ignore_classes=args.ignore_class,
+            detect=detect,
         )
     except DataError as exc:
         hint = getattr(exc, "task_hint", None)
@@ -222,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
         "data_source": data.source,
         "split": split_name,
         "ignored_classes": list(args.ignore_class),
+        "faces": data.info.get("faces"),  # with --detect: face/whole/none counts; none_paths were not scored
         **evaluation.to_dict(),
         "groups": groups,
     }
