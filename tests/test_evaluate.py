@@ -194,7 +194,7 @@ def test_groups_csv_gives_known_accuracies_and_intervals(two_sites: Path, model,
     text = run_text(capsys, "--model", "pretrained:gender", "--data", str(two_sites / "data"),
                     "--groups", str(two_sites / "attrs.csv"), "--bin", "age=0,40,100")  # fmt: skip
     assert "site: worst group 'B' accuracy 0.5000, gap -0.2619 to overall" in text
-    assert "1 image(s) without attributes, e.g. man/norow.png" in text and "1 row(s) matching no image" in text
+    assert "1 image(s) without attributes, e.g. man/norow.png" in text and "1 row(s) matching no scored image" in text
     assert re.search(r"B\s+│\s+10 │ 0\.50 \[0\.\d\d-0\.\d\d\] │ -0\.262", text)
     assert "0-39" in text and "40-99" in text  # the binned age attribute
 

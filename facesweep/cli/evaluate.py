@@ -171,7 +171,7 @@ def _groups_text(groups: dict[str, Any]) -> str:
         missing = f"; {a['n_missing']} image(s) without a value" if a["n_missing"] else ""
         lines.append(f"{a['name']}: {worst}{missing}")  # fmt: skip
     for key, what in (("images_without_row", "image(s) without attributes"),
-                      ("unmatched_rows", "row(s) matching no image")):  # fmt: skip
+                      ("unmatched_rows", "row(s) matching no scored image")):  # fmt: skip
         if groups[key]["count"]:
             lines.append(f"{groups[key]['count']} {what}, e.g. {', '.join(groups[key]['first'])}")
     if groups["duplicate_rows"]:
