@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from facesweep.cli.common import add_command, add_detect_arguments, crop_spec_from_args, faces_line, stdout_console
 from facesweep.errors import UsageError
-from facesweep.model.config import CLASS_WEIGHTINGS, MONITORS, SCHEDULES, Config, config_for_task
+from facesweep.model.config import Config, config_for_task, flag_fields
 from facesweep.tasks import TASKS
 
 SUMMARY = "Train one CNN (a preset or explicit depth/width) and save it as an artifact"
@@ -36,29 +36,8 @@ EXAMPLES = """
       --depth 4 --width 64 --max-width 256 --convs-per-block 2 --dense 256 --epochs 40 --lr 5e-4
 """
 
-# flag dest -> Config field, for the flags that simply override a field
-OVERRIDES = {
-    "depth": "depth",
-    "width": "width",
-    "growth": "growth",
-    "max_width": "max_width",
-    "image_size": "image_size",
-    "channels": "channels",
-    "convs_per_block": "convs_per_block",
-    "dense": "dense",
-    "conv_dropout": "conv_dropout",
-    "dropout": "dropout",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "lr": "learning_rate",
-    "weight_decay": "weight_decay",
-    "schedule": "schedule",
-    "patience": "patience",
-    "monitor": "monitor",
-    "class_weighting": "class_weighting",
-    "label_smoothing": "label_smoothing",
-    "seed": "seed",
-}
+# flag dest -> Config field for every flag that overrides a field, from the field's metadata (Config is the one place)
+OVERRIDES = {f.metadata["flag"].removeprefix("--").replace("-", "_"): f.name for f in flag_fields()}
 STEP_REFRESH = 10  # fetch the running loss from the device every this many steps (each fetch waits for it)
 
 
@@ -68,28 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", metavar="PATH", help="image folders or a FER-2013 CSV (default: synthetic faces)")
     p.add_argument("--preset", metavar="NAME", help="a named architecture, e.g. seed-emotion-1 (flags override it)")
     arch = p.add_argument_group("architecture (override the preset or the task default)")
-    arch.add_argument("--depth", type=int, metavar="N", help="conv blocks; each halves H and W")
-    arch.add_argument("--width", type=int, metavar="W", help="channels of the first block")
-    arch.add_argument("--growth", type=float, metavar="G", help="channel multiplier per block")
-    arch.add_argument("--max-width", type=int, metavar="W", help="cap on channels per block")
-    arch.add_argument("--image-size", type=int, metavar="PX", help="input side in pixels (default: the task's)")
-    arch.add_argument("--channels", type=int, choices=(1, 3), help="1 = grayscale, 3 = RGB (default: the task's)")
-    arch.add_argument("--convs-per-block", type=int, metavar="N", help="3x3 convs per block")
-    arch.add_argument("--dense", metavar="UNITS", help="dense head, e.g. 256,512 (or 'none')")
-    arch.add_argument("--conv-dropout", type=float, metavar="P", help="dropout after each block")
-    arch.add_argument("--dropout", type=float, metavar="P", help="dropout before each dense layer")
     tr = p.add_argument_group("training")
-    tr.add_argument("--epochs", type=int, metavar="E", help="full passes over the training split")
-    tr.add_argument("--patience", type=int, metavar="P", help="early-stopping patience in epochs (0 = off)")
-    tr.add_argument("--monitor", choices=MONITORS, help="metric for early stopping / best epoch")
-    tr.add_argument("--lr", type=float, metavar="X", help="peak learning rate (AdamW)")
-    tr.add_argument("--weight-decay", type=float, metavar="X", help="AdamW decoupled weight decay")
-    tr.add_argument("--batch-size", type=int, metavar="B", help="images per step")
-    tr.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
-    tr.add_argument("--class-weighting", choices=CLASS_WEIGHTINGS, help="'balanced' weights rare classes up")
-    tr.add_argument("--label-smoothing", type=float, metavar="X", help="cross-entropy label smoothing")
-    tr.add_argument("--no-augment", action="store_true", help="no flip/shift/scale/rotation/brightness jitter")
-    tr.add_argument("--seed", type=int, metavar="S", help="init, dropout, augmentation and shuffling seed")
+    for spec in flag_fields():  # every Config field's flag, type and help come from its metadata
+        add_field_flag(arch if spec.metadata["architecture"] else tr, spec)
     tr.add_argument(
         "--init-from",
         metavar="MODEL",
@@ -100,6 +60,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--half", action="store_true", help="save float16 weights (half the size)")
     out.add_argument("--json", action="store_true", help="print one JSON object instead of progress")
     add_detect_arguments(p)
+
+
+def add_field_flag(group: argparse._ArgumentGroup, spec: dataclasses.Field) -> None:
+    """The flag of one ``Config`` field: type from its default; a bool ``--no-x`` flag stores False."""
+    meta = spec.metadata
+    default = spec.default
+    if isinstance(default, bool):
+        group.add_argument(meta["flag"], action="store_const", const=not default, help=meta["help"])
+        return
+    kind = None if isinstance(default, tuple) else type(default)  # dense stays a string such as "256,512"
+    group.add_argument(meta["flag"], type=kind, metavar=meta["metavar"], choices=meta["choices"], help=meta["help"])
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -115,8 +86,6 @@ def build_config(args: argparse.Namespace) -> Config:
     overrides: dict[str, Any] = {
         field: getattr(args, dest) for dest, field in OVERRIDES.items() if getattr(args, dest) is not None
     }
-    if args.no_augment:
-        overrides["augment"] = False
     return dataclasses.replace(config, **overrides).validate()
 
 

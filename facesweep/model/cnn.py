@@ -22,7 +22,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from facesweep.model.config import Config
+from facesweep.model.config import Config, architecture_fields
 from facesweep.model.conv import Conv3x3
 from facesweep.model.pool import max_pool_2x2
 
@@ -90,10 +90,7 @@ class CNN(nn.Module):
         return nn.Dense(cfg.num_classes, name="logits")(x)
 
 
-ARCHITECTURE_FIELDS = (
-    "image_size", "channels", "num_classes", "depth", "width", "growth", "max_width", "convs_per_block", "dense",
-    "conv_dropout", "dropout",
-)  # the Config fields that change the network; everything else is training
+ARCHITECTURE_FIELDS = architecture_fields()  # the Config fields that change the network (their field metadata)
 
 
 def model_for(config: Config) -> CNN:

@@ -14,7 +14,7 @@ from facesweep.errors import ConfigError
 from facesweep.tasks import Task, get_task
 
 SCHEDULES = ("cosine", "plateau", "constant")
-CLASS_WEIGHTINGS = ("none", "balanced")
+CLASS_WEIGHTINGS = ("none", "sqrt", "balanced")
 MONITORS = ("val_accuracy", "val_macro_f1", "val_loss")
 
 
@@ -33,35 +33,77 @@ def parse_dense(value: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in value)
 
 
+def knob(
+    default: Any = dataclasses.MISSING,
+    help: str = "",
+    *,
+    architecture: bool = False,
+    searchable: bool = True,
+    flag: str | None = None,
+    metavar: str | None = None,
+    choices: tuple[Any, ...] | None = None,
+    default_factory: Any = dataclasses.MISSING,
+    compare: bool = True,
+) -> Any:
+    """A ``Config`` field with its facts in ``metadata``, the one place they are stated (read them with
+    ``architecture_fields()``, ``searchable_fields()``, ``flag_fields()``):
+
+    - ``architecture``: changing it changes the network (``model.cnn`` builds from these fields only);
+    - ``searchable``: a study may sample it (False: fixed by the task and data, or not a training knob);
+    - ``flag`` / ``metavar`` / ``choices`` / ``help``: its ``facesweep train`` option (a bool ``--no-x`` flag sets
+      the field to False).
+    """
+    metadata = {"help": help, "architecture": architecture, "searchable": searchable, "flag": flag,
+                "metavar": metavar, "choices": choices}  # fmt: skip
+    if default_factory is not dataclasses.MISSING:
+        return field(default_factory=default_factory, compare=compare, hash=compare, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Config:
-    # --- task / input ---
-    task: str = "emotion"  # "emotion" | "gender": picks classes and default input size
-    image_size: int = 48  # pixels a side of the network input
-    channels: int = 1  # 1 = grayscale, 3 = RGB
-    num_classes: int = 7  # output units
+    # --- task / input: fixed by the task and the data, never searched ---
+    task: str = knob("emotion", '"emotion" | "gender": picks classes and default input size', searchable=False)
+    image_size: int = knob(48, "input side in pixels (default: the task's)", architecture=True, searchable=False,
+                           flag="--image-size", metavar="PX")  # fmt: skip
+    channels: int = knob(1, "1 = grayscale, 3 = RGB (default: the task's)", architecture=True, searchable=False,
+                         flag="--channels", choices=(1, 3))  # fmt: skip
+    num_classes: int = knob(7, "output units", architecture=True, searchable=False)
     # --- architecture ---
-    depth: int = 3  # conv blocks; each halves H and W with a 2x2 max-pool
-    width: int = 32  # output channels of the first block
-    growth: float = 2.0  # channel multiplier from one block to the next
-    max_width: int = 512  # cap on channels per block
-    convs_per_block: int = 1  # 3x3 convs (each + batch norm + ReLU) before the pool
-    dense: tuple[int, ...] = (128,)  # hidden units of the dense head, in order; () = global-pool -> logits
-    conv_dropout: float = 0.1  # dropout after each block's pool
-    dropout: float = 0.3  # dropout before each dense layer
+    depth: int = knob(3, "conv blocks; each halves H and W with a 2x2 max-pool", architecture=True,
+                      flag="--depth", metavar="N")  # fmt: skip
+    width: int = knob(32, "channels of the first block", architecture=True, flag="--width", metavar="W")
+    growth: float = knob(2.0, "channel multiplier from one block to the next", architecture=True, flag="--growth",
+                         metavar="G")  # fmt: skip
+    max_width: int = knob(512, "cap on channels per block", architecture=True, flag="--max-width", metavar="W")
+    convs_per_block: int = knob(1, "3x3 convs (each + batch norm + ReLU) before the pool", architecture=True,
+                                flag="--convs-per-block", metavar="N")  # fmt: skip
+    dense: tuple[int, ...] = knob((128,), "dense head units in order, e.g. 256,512 ('none' = global pool -> logits)",
+                                  architecture=True, flag="--dense", metavar="UNITS")  # fmt: skip
+    conv_dropout: float = knob(0.1, "dropout after each block's pool", architecture=True, flag="--conv-dropout",
+                               metavar="P")  # fmt: skip
+    dropout: float = knob(0.3, "dropout before each dense layer", architecture=True, flag="--dropout", metavar="P")
     # --- training ---
-    epochs: int = 10  # full passes over the training split
-    batch_size: int = 64  # images per step; the last partial batch is dropped
-    learning_rate: float = 1e-3  # peak AdamW learning rate
-    weight_decay: float = 1e-4  # AdamW decoupled weight decay
-    schedule: str = "cosine"  # "cosine" (one warm-up epoch, then cosine to 0) | "plateau" | "constant"
-    augment: bool = True  # on-device flip / shift / scale / rotation / brightness / contrast
-    patience: int = 0  # early-stopping patience in epochs on the monitored metric; 0 = off
-    monitor: str = "val_accuracy"  # metric for early stopping / best epoch: val_accuracy | val_macro_f1 | val_loss
-    class_weighting: str = "none"  # "none" | "balanced" (inverse class frequency in the loss)
-    label_smoothing: float = 0.0  # softmax cross-entropy label smoothing
-    seed: int = 0  # parameter init, dropout, augmentation and shuffling
-    extra: dict = field(default_factory=dict, compare=False, hash=False)  # free-form notes, not used by training
+    epochs: int = knob(10, "full passes over the training split", flag="--epochs", metavar="E")
+    batch_size: int = knob(64, "images per step; the last partial batch is dropped", flag="--batch-size",
+                           metavar="B")  # fmt: skip
+    learning_rate: float = knob(1e-3, "peak AdamW learning rate", flag="--lr", metavar="X")
+    weight_decay: float = knob(1e-4, "AdamW decoupled weight decay", flag="--weight-decay", metavar="X")
+    schedule: str = knob("cosine", "learning-rate schedule: cosine (one warm-up epoch, then cosine to 0), plateau or "
+                         "constant", flag="--schedule", choices=SCHEDULES)  # fmt: skip
+    augment: bool = knob(True, "on-device flip/shift/scale/rotation/brightness/contrast jitter (--no-augment: none)",
+                         flag="--no-augment")  # fmt: skip
+    camera_augment: bool = knob(False, "with augment: also blur, resolution loss, noise, gamma and colour jitter, as "
+                                "webcams and detector crops show faces", flag="--camera-augment")  # fmt: skip
+    patience: int = knob(0, "early-stopping patience in epochs on the monitored metric (0 = off)", flag="--patience",
+                         metavar="P")  # fmt: skip
+    monitor: str = knob("val_accuracy", "metric for early stopping / best epoch", flag="--monitor", choices=MONITORS)
+    class_weighting: str = knob("none", "loss weight per class: 'balanced' = 1/frequency, 'sqrt' = 1/sqrt(frequency)",
+                                flag="--class-weighting", choices=CLASS_WEIGHTINGS)  # fmt: skip
+    label_smoothing: float = knob(0.0, "softmax cross-entropy label smoothing", flag="--label-smoothing", metavar="X")
+    seed: int = knob(0, "parameter init, dropout, augmentation and shuffling seed", flag="--seed", metavar="S")
+    extra: dict = knob(help="free-form notes, not used by training", searchable=False, default_factory=dict,
+                       compare=False)  # fmt: skip
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dense", parse_dense(self.dense))
@@ -123,6 +165,25 @@ class Config:
             if not ok:
                 raise ConfigError(message)
         return self
+
+
+def _fields_where(key: str) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(Config) if f.metadata.get(key))
+
+
+def architecture_fields() -> tuple[str, ...]:
+    """The ``Config`` fields that change the network; everything else is training."""
+    return _fields_where("architecture")
+
+
+def searchable_fields() -> tuple[str, ...]:
+    """The ``Config`` fields a study may sample (the rest are fixed by the task and data)."""
+    return _fields_where("searchable")
+
+
+def flag_fields() -> tuple[dataclasses.Field, ...]:
+    """The ``Config`` fields with a ``facesweep train`` flag, in field order (``field.metadata`` has the rest)."""
+    return tuple(f for f in dataclasses.fields(Config) if f.metadata.get("flag"))
 
 
 def max_depth_for(image_size: int) -> int:

@@ -40,10 +40,11 @@ from typing import Any
 import optuna
 
 from facesweep.errors import ConfigError
-from facesweep.model.config import Config
+from facesweep.model.config import Config, max_depth_for, searchable_fields
+from facesweep.tasks import get_task
 
-# Fields fixed by the data (input shape, classes) or not training knobs at all: never sampled.
-UNSEARCHABLE = ("task", "image_size", "channels", "num_classes", "extra")
+# Fields fixed by the data (input shape, classes) or not training knobs at all: never sampled (Config's metadata).
+UNSEARCHABLE = tuple(f.name for f in dataclasses.fields(Config) if f.name not in searchable_fields())
 KINDS = ("int", "float", "categorical", "fixed")
 TABLE_KEYS = {"low", "high", "log", "step", "choices", "value"}
 
@@ -137,7 +138,7 @@ def default_space(task: str, n_train: int, *, synthetic: bool = False) -> Search
     The synthetic default is sized so ``facesweep study --trials 30`` finishes in about ten minutes on a 2-core
     CPU, compiles included: narrow, few epochs. Real data gets wider nets and more epochs.
     """
-    max_depth = 5 if task == "emotion" else 6  # 48 px -> 1 px after 5 pools (3 px at 4); 96 px -> 1 px after 6
+    max_depth = max_depth_for(get_task(task).image_size)  # 48 px -> 1 px after 5 pools; 96 px -> 1 px after 6
     if synthetic or n_train <= 10_000:
         params = [
             Param("depth", "int", 1, 4),
