@@ -119,7 +119,7 @@ class Heartbeat:
     def __init__(self, storage: optuna.storages.BaseStorage, trial_id: int) -> None:
         self._storage = storage
         self._trial_id = trial_id
-        # Study._storage is Optuna's cache wrapper: ask it, not the RDBStorage attribute.
+        # An RDBStorage or a wrapper of one: ask the object itself for the interval.
         get_interval = getattr(storage, "get_heartbeat_interval", None)
         self._interval = get_interval() if get_interval is not None else None
         self._stop = threading.Event()
