@@ -3,6 +3,8 @@ and history follow the contract in docs/ARCHITECTURE.md, and divergence raises `
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from facesweep.errors import ConfigError, DataError, TrainingDiverged
 from facesweep.io.dataset import Dataset, Split
 from facesweep.model import train as train_module
 from facesweep.model.config import tiny
-from facesweep.model.train import HISTORY_KEYS, train_and_evaluate
+from facesweep.model.train import HISTORY_KEYS, class_weights_for, train_and_evaluate
 from facesweep.tasks import get_task
 
 
@@ -144,3 +146,15 @@ def test_balanced_class_weights() -> None:
     weights = train_module.class_weights_for(tiny(num_classes=3, class_weighting="balanced"), labels)
     np.testing.assert_allclose(weights, [4 / (3 * 3), 4 / (3 * 1), 0.0])
     assert train_module.class_weights_for(tiny(), labels).tolist() == [1.0] * 7
+
+
+def test_sqrt_class_weights_sit_between_none_and_balanced() -> None:
+    labels = np.array([0] * 90 + [1] * 10, np.int32)
+    config = tiny("emotion", num_classes=2)
+    none = class_weights_for(config, labels)
+    sqrt = class_weights_for(dataclasses.replace(config, class_weighting="sqrt"), labels)
+    balanced = class_weights_for(dataclasses.replace(config, class_weighting="balanced"), labels)
+    np.testing.assert_allclose(none, [1.0, 1.0])
+    assert balanced[1] / balanced[0] == pytest.approx(9.0)
+    assert sqrt[1] / sqrt[0] == pytest.approx(3.0)  # sqrt(90 / 10)
+    assert float(np.sum(sqrt[labels])) / len(labels) == pytest.approx(1.0)  # mean weight over images is 1

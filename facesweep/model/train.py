@@ -109,12 +109,19 @@ def learning_rate_at(step: Any, schedule: dict[str, Any]) -> Any:
 
 
 def class_weights_for(config: Config, labels: np.ndarray) -> np.ndarray:
-    """``(K,)`` loss weights: ones, or ``n / (K * count_k)`` for "balanced" (0 for a class with no samples)."""
+    """``(K,)`` loss weights: ones; ``n / (K * count_k)`` for "balanced"; for "sqrt" ``1 / sqrt(count_k)``
+    scaled so the mean weight over the training images is 1 (half-way, in log terms, between none and balanced:
+    a dataset's class shares are partly a fact about that dataset, not about faces). 0 for a class with no samples.
+    """
     k = config.num_classes
-    if config.class_weighting != "balanced":
+    if config.class_weighting not in ("balanced", "sqrt"):
         return np.ones(k, np.float32)
     counts = np.bincount(labels, minlength=k).astype(np.float64)
-    weights = np.where(counts > 0, len(labels) / (k * np.maximum(counts, 1)), 0.0)
+    if config.class_weighting == "balanced":
+        weights = np.where(counts > 0, len(labels) / (k * np.maximum(counts, 1)), 0.0)
+    else:
+        raw = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
+        weights = raw * len(labels) / max(float(np.sum(raw * counts)), 1e-12)
     return weights.astype(np.float32)
 
 
