@@ -5,8 +5,10 @@
     python bench/live.py --reference              # also the old model path: XLA, every face on every frame
     python bench/live.py --emotion-model runs/x/best --gender-model pretrained:gender
 
-Videos: 640x480 MJPG made by ``facesweep.live.testvideo`` (drawn faces that both detectors find; the boxes are
-known). Models: the shipped ``pretrained:emotion`` and ``pretrained:gender`` unless given. Each run is a fresh
+Videos: 640x480 MJPG made by ``facesweep.live.testvideo`` (drawn faces that both detectors find; exactly
+``--faces`` a frame), and, when ``../shared/data/gender`` is there, ``bench/facevideo.py make`` (real faces of the
+gender validation split on a panning background, 2-4 a frame, a new group every second: ``--hold 30``).
+Models: the shipped ``pretrained:emotion`` and ``pretrained:gender`` unless given. Each run is a fresh
 Python process running ``facesweep.live.session.run_session`` -- the CLI's code path -- either with ``--jsonl``
 into /dev/null, or in the interactive view inside a pseudo-terminal (``script -qc ... /dev/null``, 120x40):
 what a person watching the view gets, drawing included. The process records, per run: FPS and frame latency
@@ -166,6 +168,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=300, help="frames per run (default 300 = 10 s of video)")
     parser.add_argument("--faces", type=int, nargs="+", default=[2, 4], help="faces per frame (default: 2 4)")
+    parser.add_argument("--real", choices=("auto", "no"), default="auto",
+                        help="also the real-face video of bench/facevideo.py (default: when the data is there)")
     parser.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS))
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--repeat", type=int, default=1, help="runs per configuration; medians (default 1)")
@@ -197,8 +201,17 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="facesweep-bench-live-") as tmp:
         env = dict(os.environ, FACESWEEP_CACHE_DIR=str(Path(tmp) / "cache"))
-        for faces in args.faces:
-            video = write_test_video(Path(tmp) / f"faces{faces}.avi", frames=args.frames, faces=faces).path
+        videos = [(str(faces), write_test_video(Path(tmp) / f"faces{faces}.avi", frames=args.frames, faces=faces).path)
+                  for faces in args.faces]
+        gender = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gender"
+        if args.real == "auto" and gender.is_dir():
+            real = Path(tmp) / "real.avi"
+            images = max(8, args.frames // 30 * 3 + 3)  # ~3 faces a group, a group a second
+            subprocess.run([sys.executable, str(Path(__file__).with_name("facevideo.py")), "make", "--task", "gender",
+                            "--out", str(real), "--hold", "30", "--images", str(images)], check=True,
+                           capture_output=True)
+            videos.append(("2-4r", real))
+        for faces, video in videos:
             for detector in args.detectors:
                 for name, runtime, hz in variants:
                     base = [sys.executable, __file__, "--child", "--video", str(video), "--frames", str(args.frames),
@@ -222,7 +235,7 @@ def main() -> None:
     print(f"facesweep live, 640x480 MJPG, {args.frames} frames, models {args.emotion_model} + {args.gender_model}; "
           f"new = runtime {args.runtime}, {args.predict_hz:g} predictions/s a face"
           + ("; reference = XLA, every face every frame" if args.reference else "")
-          + f"; medians of {args.repeat} run(s)")
+          + f"; medians of {args.repeat} run(s); faces '2-4r': real gender-val faces (bench/facevideo.py)")
     header = (f"{'faces':>5} {'detector':<8} {'path':<9} {'mode':<5} {'FPS':>6} {'p50 ms':>7} {'p95 ms':>7} "
               f"{'detect ms':>9} {'expr ms':>7} {'gend ms':>7} {'batch':>5} {'pred/fr':>7} {'CPU/fr':>7} {'load':>5}")
     print(header)
