@@ -2,7 +2,7 @@
 OpenCV's ``cv2.dnn``, at batch 1, 2 and 4, in one process.
 
     pip install -e '.[bench]'                       # onnxruntime (and torch, unused here)
-    python bench/onnx_latency.py                    # both shipped models, 300 calls per runtime and batch
+    python bench/onnx_latency.py                    # both shipped models, 200 calls per runtime and batch
     python bench/onnx_latency.py --models emotion --calls 100 --batches 1 4 --json
 
 Each call is timed end to end as a caller sees it: uint8 ``(N, 48, 48, 1)`` in, float32 probabilities out
@@ -99,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["emotion", "gender"], choices=["emotion", "gender"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 2, 4])
-    parser.add_argument("--calls", type=int, default=300, help="timed calls per runtime and batch size")
+    parser.add_argument("--calls", type=int, default=200, help="timed calls per runtime and batch size")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls per runtime and batch size first")
     parser.add_argument("--json", action="store_true", help="also print the rows as one JSON object")
     args = parser.parse_args()

@@ -37,7 +37,7 @@ import numpy as np
 from facesweep import __version__
 from facesweep.errors import CheckpointError, UsageError
 from facesweep.model.artifacts import CONFIG_FILE, TrainedModel, resolve_ref
-from facesweep.model.cnn import BN_EPSILON
+from facesweep.model.cnn import BN_EPSILON, feature_shape
 
 if TYPE_CHECKING:
     import onnx
@@ -138,7 +138,7 @@ def build_onnx(model: TrainedModel, *, inference: dict | None = None) -> onnx.Mo
     if config.dense:
         # The model flattens NHWC (channel fastest); Flatten here sees NCHW, so the first dense kernel's rows
         # are permuted to (C, H, W) order instead of adding a Transpose node.
-        h, w_, c = _feature_shape(config)
+        h, w_, c = feature_shape(config)
         first_kernel = np.asarray(params["dense0"]["kernel"])
         params = dict(params, dense0=dict(params["dense0"], kernel=(
             first_kernel.reshape(h, w_, c, -1).transpose(2, 0, 1, 3).reshape(h * w_ * c, -1)
@@ -184,13 +184,6 @@ def build_onnx(model: TrainedModel, *, inference: dict | None = None) -> onnx.Mo
     helper.set_model_props(proto, model_metadata(model, inference))
     onnx.checker.check_model(proto)
     return proto
-
-
-def _feature_shape(config: Any) -> tuple[int, int, int]:
-    side = config.image_size
-    for _ in range(config.depth):
-        side //= 2
-    return side, side, config.block_widths()[-1]
 
 
 def onnx_bytes(model: TrainedModel, *, inference: dict | None = None) -> bytes:
