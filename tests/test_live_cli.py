@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import threading
 from types import SimpleNamespace
 
 import jax
@@ -120,6 +121,7 @@ def one_line_error(capsys) -> str:
         (["--source", "VIDEO", "--detect-every", "0"], 2, "--detect-every must be >= 1 frame, got 0"),
         (["--source", "VIDEO", "--predict-hz", "-1"], 2, "--predict-hz must be >= 0 (0 = every frame), got -1"),
         (["--source", "VIDEO", "--detect-width", "8"], 2, "--detect-width must be >= 32 pixels, got 8"),
+        (["--source", "VIDEO", "--view-hz", "0"], 2, "--view-hz must be > 0, got 0"),
         (["--source", "VIDEO", "--emotion-model", "no/such/dir"], 4, "no model directory"),
         (["--source", "VIDEO", "--emotion-model", "GENDER"], 2, "holds a model for gender, not for emotion"),
         (["--source", "VIDEO", "--storage", "sqlite:///nowhere.db"], 5, "no study database"),
@@ -220,3 +222,35 @@ def test_runtime_falls_back_to_xla_when_the_model_cannot_be_exported(monkeypatch
     assert model.calls == 1
     predict, used = session.model_predict(model, "xla", tta=None)
     assert used == "xla" and predict.__self__ is model
+
+
+def test_the_view_is_drawn_from_its_own_thread_on_a_terminal(assets, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from facesweep.live import refresh
+
+    video, models = assets
+    threads = []
+    draw = refresh.ViewRefresher.__init__
+
+    def spy(self, fn, **kwargs):
+        def recorded(state):
+            threads.append(threading.current_thread().name)
+            fn(state)
+
+        draw(self, recorded, **kwargs)
+
+    monkeypatch.setattr(refresh.ViewRefresher, "__init__", spy)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120, height=40, color_system=None)
+    summary = session.run_session(
+        session.LiveOptions(source=str(video.path), emotion_model=models["emotion"], gender_model=models["gender"],
+                            frames=FRAMES),
+        console=console, stdout=out,
+    )
+    text = out.getvalue()
+    assert summary.frames == FRAMES and "expression" in text and "ang  dis" in text and f"{FRAMES} frames in" in text
+    assert "frame 24" in text  # the final state is drawn after the loop
+    assert set(threads) <= {"view"}

@@ -61,6 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "are carried (smoothed) in between (default: 10; 0 = every face on every frame)",
     )
     p.add_argument(
+        "--view-hz", type=float, default=10.0, metavar="HZ",
+        help="view redraws per second, from their own thread whatever the frame rate (default: 10)",
+    )
+    p.add_argument(
         "--runtime", choices=("opencv", "xla"), default="opencv",
         help="run the models as their exported graph in OpenCV's cv2.dnn (default; ~2x faster at one face, XLA "
         "where a model cannot be exported) or in XLA",
@@ -95,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         detect_every=args.detect_every,
         predict_hz=args.predict_hz,
         runtime=args.runtime,
+        view_hz=args.view_hz,
         tta=args.tta,
     )
     run_session(options, start=start)
