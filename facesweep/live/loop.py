@@ -309,8 +309,9 @@ class LiveLoop:
             return list(tracks)
         period = 1.0 / self.predict_hz
         urgent = [t for t in tracks if t.predicted_at is None or jumped(t.predicted_box, t.box, self.jump)]
+        at_once = {t.id for t in urgent}
         waiting = sorted(
-            (t for t in tracks if t not in urgent and now - t.predicted_at >= period),  # type: ignore[operator]
+            (t for t in tracks if t.id not in at_once and now - t.predicted_at >= period),  # type: ignore[operator]
             key=lambda t: t.predicted_at,  # type: ignore[arg-type,return-value]
         )
         if self._frame_dt is None:
