@@ -36,3 +36,11 @@ def test_study_defaults_for_older_studies() -> None:
     assert schema.study_replicates({}) == 0 and schema.study_replicates({"replicates": 3}) == 3
     assert schema.study_depths({}) is None and schema.study_depths({"depths": [1, 2]}) == [1, 2]
     assert schema.role_of({}) == "search" and schema.role_of({"role": "bogus"}) == "search"
+
+
+def test_surplus_trials_are_recognised() -> None:
+    study = optuna.create_study()
+    trial = study.ask()
+    trial.set_user_attr(schema.ERROR, f"{schema.SURPLUS}: depth 2 has its 3 trials")
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    assert schema.is_surplus(study.trials[0])

@@ -433,3 +433,19 @@ def test_replicates_zero_and_tpe_design_run_no_replicates(tmp_path: Path) -> Non
     summary = run_study(balanced(other, trials=4, replicates=0), train_fn=make_train(), save_fn=fake_save,
                         data=tiny_data())  # fmt: skip
     assert summary.replicates == 0 and not schema.replicate_trials(study_of(other).trials)
+
+
+def test_balanced_threads_share_one_queue_and_one_set_of_replicates(tmp_path: Path) -> None:
+    from facesweep.sweep import schema
+
+    space = SearchSpace((Param("depth", "categorical", choices=(1, 2)), *SPACE.params[1:]))
+    summary = run_study(balanced(tmp_path, trials=4, jobs=2, replicates=1, space=space), train_fn=make_train(),
+                        save_fn=fake_save, data=tiny_data())  # fmt: skip
+    trials = study_of(tmp_path).trials
+    assert complete_by_depth(trials) == {1: 2, 2: 2} and summary.failed == 0  # racing surplus trials not counted
+    assert not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
+    for t in trials:
+        if t.state == TrialState.FAIL:
+            assert schema.is_surplus(t) and t.user_attrs["curve"]["val_accuracy"] == []  # gave way, never trained
+    groups = schema.replicate_groups(trials)
+    assert sorted(len([t for t in g if t.state == TrialState.COMPLETE]) for g in groups.values()) == [1, 1]

@@ -20,6 +20,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from facesweep.sweep import schema
 from facesweep.sweep.storage import default_storage_url, with_driver
 
 pytestmark = pytest.mark.slow
@@ -52,7 +53,8 @@ def worker_args(workdir: Path, trials: int, *extra: str) -> list[str]:
         space.write_text(TINY_SPACE)
     return [
         sys.executable, "-m", "facesweep", "study", "--trials", str(trials), "--workdir", str(workdir),
-        "--space", str(space), "--synthetic-size", "96,48", "--heartbeat", "1", "--pruner", "none", *extra,
+        "--space", str(space), "--synthetic-size", "96,48", "--heartbeat", "1", "--pruner", "none",
+        *(extra if "--replicates" in extra else ("--replicates", "0", *extra)),
     ]  # fmt: skip
 
 
@@ -61,7 +63,7 @@ def spawn(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(proc: subprocess.Popen, timeout: float = 240) -> tuple[int, str, str]:
+def finish(proc: subprocess.Popen, timeout: float = 480) -> tuple[int, str, str]:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -76,14 +78,16 @@ def load(url: str, name: str) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def wait_for_running_trial(url: str, name: str, proc: subprocess.Popen) -> int:
-    """The number of a trial that is RUNNING with its curve attribute set (training has begun)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def wait_for_running_trial(
+    url: str, name: str, proc: subprocess.Popen, role: str = "search", timeout: float = STARTUP_TIMEOUT
+) -> int:
+    """The number of a trial of ``role`` that is RUNNING with its curve attribute set (training has begun)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"worker exited early: {proc.communicate()}"
         try:
             for trial in load(url, name).get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-                if "curve" in trial.user_attrs:
+                if "curve" in trial.user_attrs and schema.role_of(trial.user_attrs) == role:
                     return trial.number
         except Exception:  # no database / study yet
             pass
@@ -92,16 +96,20 @@ def wait_for_running_trial(url: str, name: str, proc: subprocess.Popen) -> int:
 
 
 def check_study(url: str, name: str, workdir: Path, complete: int) -> list[optuna.trial.FrozenTrial]:
+    """``complete`` search trials, shared out over depths 1 and 2 (the balanced design), nothing left running."""
     trials = load(url, name).get_trials()
     numbers = [t.number for t in trials]
     assert len(numbers) == len(set(numbers)), numbers
-    assert sum(t.state == TrialState.COMPLETE for t in trials) == complete, [(t.number, t.state) for t in trials]
-    assert not any(t.state == TrialState.RUNNING for t in trials)
+    search = [t for t in schema.search_trials(trials) if t.state == TrialState.COMPLETE]
+    assert len(search) == complete, [(t.number, t.state) for t in trials]
+    by_depth = [sum(t.params["depth"] == d for t in search) for d in (1, 2)]
+    assert max(by_depth) - min(by_depth) <= complete % 2, by_depth  # no depth over- or under-filled
+    assert not any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
     for trial in trials:
         assert "curve" in trial.user_attrs, trial.number
         if trial.state == TrialState.COMPLETE:
             assert len(trial.user_attrs["curve"]["val_accuracy"]) == trial.params["epochs"]
-    best = max((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: (t.value, -t.number))
+    best = max(search, key=lambda t: (t.value, -t.number))
     link = workdir.resolve() / "runs" / name / "best"
     assert os.readlink(link) == f"trial-{best.number}"
     assert (link / "config.json").is_file()
@@ -120,6 +128,25 @@ def test_sigkill_mid_trial_then_rerun_ends_with_exactly_the_requested_trials(tmp
     assert "resuming study emotion-synthetic" in err
     trials = check_study(url, name, tmp_path, complete=3)
     assert trials[killed].state == TrialState.FAIL  # failed through the heartbeat, then replaced
+
+
+def test_sigkill_during_replicates_then_rerun_ends_with_exactly_k_per_depth(tmp_path: Path) -> None:
+    url, name = default_storage_url(tmp_path), "emotion-synthetic"
+    args = worker_args(tmp_path, 2, "--replicates", "2")  # one search trial at each of depths 1 and 2, then 2 x 2
+    proc = spawn(args)
+    killed = wait_for_running_trial(url, name, proc, role="replicate", timeout=3 * STARTUP_TIMEOUT)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    code, out, err = finish(spawn(args), timeout=480)
+    assert code == 0, err
+    trials = check_study(url, name, tmp_path, complete=2)
+    assert trials[killed].state == TrialState.FAIL  # failed through the heartbeat, then re-queued
+    groups = schema.replicate_groups(trials)
+    assert len(groups) == 2
+    for source, group in groups.items():
+        done = [t for t in group if t.state == TrialState.COMPLETE]
+        assert sorted(schema.replicate_seed(t) for t in done) == [1, 2], (source, [(t.number, t.state) for t in group])
+        assert all(t.params == trials[source].params for t in done)
 
 
 def test_sigint_exits_130_and_leaves_storage_consistent(tmp_path: Path) -> None:

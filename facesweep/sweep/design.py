@@ -33,11 +33,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from facesweep.model.config import Config
 from facesweep.sweep import schema
+from facesweep.sweep.schema import SURPLUS
 from facesweep.sweep.space import SearchSpace
 
 MIN_COMPLETE_PER_DEPTH = 5  # complete search trials per depth before any of that depth's trials may be pruned
 MAX_REPLICATE_ATTEMPTS = 3  # failed attempts after which a replicate slot is given up (e.g. it diverges)
-SURPLUS = "surplus"  # prefix of the error of a trial that another worker made unnecessary
 
 ACTIVE = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 
@@ -150,14 +150,10 @@ def replicate_slots(trials: Sequence[Any], plan: Plan) -> list[ReplicateSlot]:
             mine = [t for t in replicates if _slot_of(t) == (source.number, seed)]
             if any(t.state in ACTIVE for t in mine):
                 continue
-            failed = [t for t in mine if t.state == TrialState.FAIL and not _is_surplus(t)]
+            failed = [t for t in mine if t.state == TrialState.FAIL and not schema.is_surplus(t)]
             if len(failed) < MAX_REPLICATE_ATTEMPTS:
                 missing.append(ReplicateSlot(source, seed, depth))
     return missing
-
-
-def _is_surplus(trial: Any) -> bool:
-    return str(trial.user_attrs.get(schema.ERROR, "")).startswith(SURPLUS)
 
 
 def _ahead(trial: Any, others: Sequence[Any]) -> list[Any]:

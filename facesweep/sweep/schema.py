@@ -14,7 +14,8 @@ Trial user attributes (every trial: complete, pruned or failed)::
     best_epoch       int, 1-based (0 when no epoch ran)
     stopped_early    bool
     artifact         str, the model folder (kept models only; retention may delete it later)
-    error            str, why a failed trial failed ("surplus: ..." for a trial another worker made unnecessary)
+    error            str, why a failed trial failed ("surplus: ..." for a trial another worker made unnecessary:
+                     it never trained; ``is_surplus``)
     role             "search" | "replicate"; missing on trials of studies made before designs -> "search"
     assigned_depth   int, the depth a trial was enqueued with (balanced search trials and replicates)
     replicate_of     int, the search trial number whose configuration a replicate re-trains (replicates only)
@@ -53,6 +54,8 @@ REPLICATE_SEED = "replicate_seed"
 
 TRIAL_ATTRS = (CURVE, PARAM_COUNT, COMPILE_SECONDS, TRAIN_SECONDS, CONFIG, BEST_EPOCH, STOPPED_EARLY)  # always set
 CURVE_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1", "epoch_seconds")
+
+SURPLUS = "surplus"  # ``error`` prefix of a trial another worker made unnecessary (it never trained)
 
 ROLE_SEARCH = "search"
 ROLE_REPLICATE = "replicate"
@@ -95,6 +98,11 @@ def role_of(attrs: Mapping[str, Any]) -> str:
 
 def is_replicate(trial: HasAttrs) -> bool:
     return role_of(trial.user_attrs) == ROLE_REPLICATE
+
+
+def is_surplus(trial: HasAttrs) -> bool:
+    """A FAIL trial that never trained: two workers raced for the same place and this one gave way."""
+    return str(trial.user_attrs.get(ERROR, "")).startswith(SURPLUS)
 
 
 def trial_depth(trial: HasAttrs) -> int | None:

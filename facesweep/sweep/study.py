@@ -106,7 +106,7 @@ class StudySummary:
     target: int  # complete search trials wanted
     complete: int  # complete search trials in storage (replicates not counted)
     pruned: int
-    failed: int
+    failed: int  # trials that gave way to another worker's ("surplus", never trained) not counted
     run_complete: int  # search trials finished by this worker in this run
     run_pruned: int
     run_failed: int
@@ -488,7 +488,7 @@ def run_study(
     trials = study.get_trials(deepcopy=False)
     best = artifacts.best_kept(trials)
     search = schema.search_trials(trials)
-    by_state = {s: sum(1 for t in search if t.state == s) for s in TrialState}
+    by_state = {s: sum(1 for t in search if t.state == s and not schema.is_surplus(t)) for s in TrialState}
     by_depth = {d: sum(1 for t in search if t.state == TrialState.COMPLETE and schema.trial_depth(t) == d)
                 for d in plan.depths}  # fmt: skip
     sources = {t.number for t in design.best_by_depth(trials, plan.depths).values()}
