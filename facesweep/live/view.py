@@ -145,11 +145,16 @@ def _face_cells(face: Face, heads: Sequence[tuple[str, tuple[str, ...]]]) -> lis
     return cells
 
 
+MAX_CELL_STYLES = 20_000  # preview cell styles kept across refreshes (a 48x18 preview uses < 2,000 a frame)
+_CELL_STYLES: dict[bytes, Style] = {}
+
+
 class HalfBlocks:
     """An RGB image ``(2R, W, 3)`` drawn as R lines of W ``▀`` cells (fg = upper pixel, bg = lower pixel).
 
     Yields one segment per run of equal cells with cached styles: parsing an "rgb(...)" style string per
-    cell made a 48-column preview cost ~10 ms a refresh.
+    cell made a 48-column preview cost ~10 ms a refresh. The styles are kept across refreshes (rich caches each
+    style's escape codes on the style object), so a mostly still picture costs little to redraw.
     """
 
     def __init__(self, rgb: np.ndarray) -> None:
@@ -159,7 +164,9 @@ class HalfBlocks:
         return Measurement(self.rgb.shape[1], self.rgb.shape[1])
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        styles: dict[bytes, Style] = {}
+        styles = _CELL_STYLES
+        if len(styles) > MAX_CELL_STYLES:
+            styles.clear()
         # 5 bits a channel (bit-replicated, so 0 and 255 stay exact): invisible at this size, longer runs
         rgb = (self.rgb & 0xF8) | (self.rgb >> 5)
         for row in range(0, rgb.shape[0] - 1, 2):
