@@ -168,8 +168,10 @@ def job_study(args: argparse.Namespace, task: str) -> None:
         task,
         "--data",
         str(data),
-        "--trials",
-        "200",
+        "--trials",  # the balanced design: 6 complete search trials per depth (1-5), then 3 seed replicates each
+        "30",
+        "--replicates",
+        "3",
         "--timeout",
         str(int(args.budget * 0.8)),
         "--space",
