@@ -562,6 +562,8 @@ def _claim_study(
                 f"study {study.study_name!r} was made with {key} {made[key]!r}, not {value!r}{flag}; "
                 f"pick another --study-name"
             )
+    if schema.DESIGN not in attrs:  # first: a worker that sees TASK then also sees DESIGN (new studies)
+        study.set_user_attr(schema.DESIGN, plan.design)
     if schema.TASK not in attrs:
         study.set_user_attr(schema.TASK, options.task)
         study.set_user_attr(schema.METRIC, options.metric)
@@ -569,8 +571,6 @@ def _claim_study(
         study.set_user_attr(schema.DATA_SOURCE, dataset.source)
         study.set_user_attr(schema.FACESWEEP_VERSION, __version__)
         study.set_user_attr(schema.SPACE, space.to_dict())
-    if schema.DESIGN not in attrs:
-        study.set_user_attr(schema.DESIGN, plan.design)
     study.set_user_attr(schema.REPLICATES, plan.replicates)  # the latest run's K: what the report expects
     study.set_user_attr(schema.DEPTHS, list(plan.depths))
 
