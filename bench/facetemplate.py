@@ -30,6 +30,7 @@ from facesweep.faces.crop import FaceCropper, largest
 from facesweep.faces.detect import make_detector
 from facesweep.faces.pixels import to_model_input
 from facesweep.faces.template import landmark_fractions
+from facesweep.live.track import iou
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -91,14 +92,6 @@ def cmd_template(args: argparse.Namespace) -> None:
     print("points=(" + ", ".join(f"({x:.4f}, {y:.4f})" for x, y in median) + f"), n={len(fractions)}")
 
 
-def _iou(a, b) -> float:
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def cmd_boxes(args: argparse.Namespace) -> None:
     files = [f for key in ("gender", "taiwanese", "fer2013/train") for f in image_files(DATA / SETS[key], args.n)]
 
@@ -114,7 +107,7 @@ def cmd_boxes(args: argparse.Namespace) -> None:
             marks = y.landmarks.astype(np.float64)
             h = largest(haar.detect(image))
             for name, d in (("yunet", y), ("haar", h)):
-                if d is None or _iou(d.box, y.box) < 0.4:
+                if d is None or iou(d.box, y.box) < 0.4:
                     continue
                 x0, y0, w, hh = d.box
                 rel[name].append((marks - [x0, y0]) / [w, hh])

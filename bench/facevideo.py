@@ -36,6 +36,7 @@ from facesweep.faces.crop import CropSpec, FaceCropper
 from facesweep.faces.detect import make_detector
 from facesweep.io import load_dataset
 from facesweep.io.preprocess import to_model_input
+from facesweep.live.track import iou
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SOURCES = {"gender": DATA / "gender", "emotion": DATA / "fer2013"}
@@ -124,14 +125,6 @@ def cmd_make(args: argparse.Namespace) -> None:
     faces = sum(len(f) for f in frames)
     print(f"wrote {args.out}: {len(frames)} frames, {faces} faces ({len(items)} {args.task} val images, "
           f"{hold} frames each), truth in {args.out}.json")  # fmt: skip
-
-
-def iou(a, b) -> float:
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def match(truth: list, found: list) -> list[tuple[int, int]]:
