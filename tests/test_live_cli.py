@@ -184,7 +184,9 @@ def test_haar_fallback_and_xla_runtime_with_every_frame_predictions(assets, caps
     assert "detector haar every 3 frames" in note and "[xla]" in note and "predicted every frame" in note
     records = [json.loads(line) for line in out.splitlines()]
     detected = [r["detected"] for r in records]
-    assert detected[0] and 2 <= sum(detected) <= 3, detected  # every 3rd frame (results land a frame late)
+    # the first detection runs inline; later ones in the background land a frame or more late (later still on a
+    # loaded machine), so only the upper bound of "every 3rd frame" is exact
+    assert detected[0] and 1 <= sum(detected) <= 3, detected
 
 
 class FakeModel:

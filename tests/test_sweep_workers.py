@@ -60,7 +60,10 @@ def worker_args(workdir: Path, trials: int, *extra: str) -> list[str]:
 
 def spawn(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell that starts a job in the background (CI runners, `nohup ... &`) makes it ignore SIGINT, and Python
+    # then installs no KeyboardInterrupt handler: give the worker the default disposition Ctrl-C would meet.
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def finish(proc: subprocess.Popen, timeout: float = 480) -> tuple[int, str, str]:
