@@ -93,7 +93,7 @@ def cmd_template(args: argparse.Namespace) -> None:
 
 
 def cmd_boxes(args: argparse.Namespace) -> None:
-    files = [f for key in ("gender", "taiwanese", "fer2013/train") for f in image_files(DATA / SETS[key], args.n)]
+    files = [f for key in ("gender", "fer2013/train") for f in image_files(DATA / SETS[key], args.n)]
 
     def chunk_geometry(chunk):
         yunet = FaceCropper(make_detector("yunet"))

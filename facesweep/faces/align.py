@@ -81,14 +81,14 @@ DEFAULT_TEMPLATE = Template(
 )
 
 # Where YuNet's 5 landmarks sit inside each detector's box, as fractions of the box (x from its left edge over
-# its width, y from its top over its height), made mirror-symmetric: medians over the largest face of 250 images
-# each of gender/, domain-dev/taiwanese/ and fer2013/train/ (upscaled as in the crop path), for Haar only where
-# its box overlaps YuNet's (IoU >= 0.4): 733 YuNet and 423 Haar faces (bench/facetemplate.py boxes). A Haar box
-# is square and its mouth sits lower in it than in YuNet's taller box. A box crop uses these to place the
-# landmarks, then fits the template without rotation.
+# its width, y from its top over its height), made mirror-symmetric: medians over the largest face of 375 images
+# each of gender/ and fer2013/train/ (training sets only; upscaled as in the crop path), for Haar only where its
+# box overlaps YuNet's (IoU >= 0.4): 722 YuNet and 245 Haar faces (bench/facetemplate.py boxes). A Haar box is
+# square and its mouth sits lower in it than in YuNet's taller box. A box crop uses these to place the landmarks,
+# then fits the template without rotation.
 BOX_LANDMARKS = {
-    "yunet": ((0.2685, 0.3815), (0.7315, 0.3815), (0.5, 0.588), (0.3005, 0.740), (0.6995, 0.740)),
-    "haar": ((0.2845, 0.3865), (0.7155, 0.3865), (0.5, 0.620), (0.3135, 0.780), (0.6865, 0.780)),
+    "yunet": ((0.261, 0.3675), (0.739, 0.3675), (0.5, 0.577), (0.302, 0.7355), (0.698, 0.7355)),
+    "haar": ((0.2555, 0.3845), (0.7445, 0.3845), (0.5, 0.644), (0.2955, 0.8565), (0.7045, 0.8565)),
 }
 
 
