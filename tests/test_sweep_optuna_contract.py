@@ -79,7 +79,7 @@ def test_storage_finds_a_trial_id_and_a_beat_keeps_it_alive(tmp_path: Path) -> N
         alive, dead = study.ask(), study.ask()
     with Heartbeat(storage, _trial_id(storage, study, alive)):
         storage.record_heartbeat(_trial_id(storage, study, dead))  # one beat, then silence
-        time.sleep(3.5)  # more than the grace period (3 x 1 s) for the silent one
+        time.sleep(4.5)  # the grace period (3 x 1 s) + 1 s: SQLite stores heartbeats to the whole second
         fail_stale(study)
         states = {t.number: t.state for t in study.get_trials()}
     assert states == {alive.number: TrialState.RUNNING, dead.number: TrialState.FAIL}

@@ -24,7 +24,7 @@ def render_text(renderable: object) -> str:
 
 
 def sample_state() -> SweepState:
-    state = SweepState("emotion-synthetic", "val_accuracy", target=10, complete_before=2, started=100.0)
+    state = SweepState("emotion-synthetic", "val_accuracy", target=10, finished_before=2, started=100.0)
     params = {"depth": 3, "epochs": 8, "width": 16, "learning_rate": 0.0012, "augment": True, "patience": 3}
     state.rows[2] = TrialRow(2, params, started=100.0, epochs=8, state="COMPLETE", epoch=8, value=0.8123, seconds=41)
     state.rows[3] = TrialRow(3, {**params, "depth": 1}, 141.0, 8, "PRUNED", 2, 0.31, 9, "pruned at epoch 2")
@@ -35,7 +35,7 @@ def sample_state() -> SweepState:
 
 def test_render_sweep_shows_trials_running_bar_best_and_eta() -> None:
     text = render_text(render_sweep(sample_state(), now=160.0))
-    assert "study emotion-synthetic: 3 of 10 trials complete  (val_accuracy)" in text
+    assert "study emotion-synthetic: 4 of 10 trials done, 1 pruned  (val_accuracy)" in text  # pruned count too
     lines = text.splitlines()
     row2 = next(line for line in lines if line.strip().startswith("2 "))
     assert "COMPLETE" in row2 and "0.8123 *" in row2 and "41s" in row2 and "aug=on pat=3" in row2
@@ -43,10 +43,10 @@ def test_render_sweep_shows_trials_running_bar_best_and_eta() -> None:
     row4 = next(line for line in lines if line.strip().startswith("4 "))
     assert "RUNNING" in row4 and "10s" in row4  # elapsed from the injected clock
     assert "trial 4 [#######.............] epoch 3/8" in text
-    assert "best: trial 2 val_accuracy=0.8123   elapsed 1m00s   ETA 7m00s" in text
+    assert "best: trial 2 val_accuracy=0.8123   elapsed 1m00s   ETA 3m00s" in text  # 6 left x 60 s / 2 done
 
 
-def test_eta_needs_one_complete_trial_first() -> None:
+def test_eta_needs_one_finished_trial_first() -> None:
     state = SweepState("s", "val_accuracy", target=4, started=0.0)
     assert eta_seconds(state, 50.0) is None
     state.rows[0] = TrialRow(0, {}, 0.0, 2, "COMPLETE", value=0.5, seconds=20)
@@ -76,7 +76,7 @@ def test_reporters_update_state_with_the_injected_clock() -> None:
         "trial 0 COMPLETE val_accuracy=0.4500 depth=1 9s",
         "trial 1 PRUNED (pruned at epoch 1) val_accuracy=- depth=2 1s",
     ]
-    assert (state.best_number, state.best_value, state.complete) == (0, 0.45, 1)
+    assert (state.best_number, state.best_value, state.finished, state.pruned) == (0, 0.45, 2, 1)
 
 
 def test_state_reporter_shows_nothing() -> None:
@@ -84,7 +84,7 @@ def test_state_reporter_shows_nothing() -> None:
     reporter.start(state := SweepState("s", "val_macro_f1", target=1))
     reporter.trial_started(0, {}, 1)
     reporter.trial_finished(0, "FAIL", None, "TrainingDiverged")
-    assert state.rows[0].note == "TrainingDiverged" and state.complete == 0
+    assert state.rows[0].note == "TrainingDiverged" and state.finished == 0  # a failure is re-run
 
 
 def test_live_reporter_draws_on_a_terminal() -> None:
@@ -98,4 +98,4 @@ def test_live_reporter_draws_on_a_terminal() -> None:
     reporter.trial_finished(0, "COMPLETE", 0.5)
     reporter.stop()
     text = console.file.getvalue()
-    assert "study live-test: 1 of 1 trials complete" in text and "0.5000 *" in text
+    assert "study live-test: 1 of 1 trials done" in text and "0.5000 *" in text

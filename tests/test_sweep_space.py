@@ -36,7 +36,10 @@ def test_default_spaces_are_valid_and_sample_depth_and_epochs(task: str, n_train
 def test_synthetic_default_is_small() -> None:
     space = default_space("emotion", 7000, synthetic=True)
     assert space["depth"].low == 1 and space["depth"].high == 4
-    assert space.max_epochs(BASE) == 10
+    assert space.max_epochs(BASE) == 6
+    assert {p.name for p in space.params if p.kind == "fixed"} == {"width", "dropout", "batch_size"}
+    small_real = default_space("emotion", 1500)  # a small real set searches those too
+    assert not any(p.kind == "fixed" for p in small_real.params) and small_real.max_epochs(BASE) == 10
 
 
 def test_space_file_overrides_and_fixes(tmp_path: Path) -> None:
@@ -119,7 +122,7 @@ def test_replace_with_trial_params_rebuilds_the_config_exactly(tmp_path: Path) -
 
 
 def test_fixed_trial_suggests_given_values() -> None:
-    space = SearchSpace(default_space("emotion", 7000, synthetic=True).params)
+    space = SearchSpace(default_space("emotion", 1500).params)
     params = {"depth": 2, "epochs": 3, "width": 16, "dense": "64", "dropout": 0.25, "learning_rate": 1e-3,
               "batch_size": 64, "augment": False, "patience": 0}
     config = suggest_config(optuna.trial.FixedTrial(params), BASE, space)

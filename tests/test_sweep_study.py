@@ -145,7 +145,7 @@ def test_bad_curve_is_pruned_at_the_right_epoch() -> None:
 def test_hyperband_max_resource_is_the_largest_epochs() -> None:
     pruner = make_pruner("hyperband", SPACE.max_epochs(BASE))
     assert pruner._max_resource == 4
-    assert make_pruner("hyperband", default_space("emotion", 7000, synthetic=True).max_epochs(BASE))._max_resource == 10
+    assert make_pruner("hyperband", default_space("emotion", 7000, synthetic=True).max_epochs(BASE))._max_resource == 6
 
 
 # -- run_study ----------------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_study_runs_resumes_and_says_so(tmp_path: Path) -> None:
     assert (first.complete, first.run_complete) == (3, 3)
     assert first.messages[0].startswith("new study emotion-synthetic in sqlite:///")
     second = run_study(options(tmp_path, trials=5), train_fn=train, save_fn=fake_save, data=tiny_data())
-    assert second.messages[0].startswith("resuming study emotion-synthetic: 3 of 5 trials complete")
+    assert second.messages[0].startswith("resuming study emotion-synthetic: 3 of 5 trials done")
     assert (second.complete, second.run_complete) == (5, 2)
     third = run_study(options(tmp_path, trials=5), train_fn=train, save_fn=fake_save, data=tiny_data())
     assert third.run_complete == 0 and len(train.calls) == 5
@@ -205,7 +205,7 @@ def test_every_trial_keeps_its_attributes_pruned_and_failed_too(tmp_path: Path) 
     summary = run_study(options(tmp_path, trials=3, space=space, pruner="median"), train_fn=train,
                         save_fn=fake_save, data=tiny_data())  # fmt: skip
     trials = study_of(tmp_path).trials
-    assert summary.complete == 3 and summary.failed >= 1  # diverging trials fail alone; the study goes on
+    assert summary.complete + summary.pruned == 3 and summary.failed >= 1  # diverging trials fail alone; goes on
     for trial in trials:
         assert ATTRS <= set(trial.user_attrs), trial.number
         curve = trial.user_attrs["curve"]
@@ -351,21 +351,23 @@ def test_balanced_design_gives_every_depth_its_share(tmp_path: Path) -> None:
     assert sorted(t.params["depth"] for t in study.trials[:4]) == [1, 2, 3, 4]
 
 
-def test_balanced_design_requeues_pruned_depths_and_leaves_the_first_five_alone(tmp_path: Path) -> None:
+def test_balanced_design_counts_pruned_trials_and_leaves_the_first_five_alone(tmp_path: Path) -> None:
     # The learning rate decides the curve, so the per-depth median pruner has something to prune.
     def curve(config: Any, epoch: int) -> float:
         return round(0.1 * config.depth + 0.05 * (math.log10(config.learning_rate) + 4) * epoch / 4, 6)
 
     space = SearchSpace((Param("depth", "categorical", choices=(1, 3)), *SPACE.params[1:]))
-    summary = run_study(balanced(tmp_path, trials=16, pruner="auto", space=space), train_fn=make_train(curve),
+    summary = run_study(balanced(tmp_path, trials=24, pruner="auto", space=space), train_fn=make_train(curve),
                         save_fn=fake_save, data=tiny_data())  # fmt: skip
     trials = study_of(tmp_path).trials
-    assert complete_by_depth(trials) == {1: 8, 3: 8}
-    assert summary.pruned >= 1  # pruning happened, and the pruned depths were topped up
+    assert summary.pruned >= 1  # pruning happened, and a pruned trial is a finished trial: not re-queued
+    assert len(trials) == 24 and summary.complete + summary.pruned == 24
     for depth in (1, 3):
-        same = [t for t in trials if t.params.get("depth") == depth and t.state != TrialState.FAIL]
+        same = [t for t in trials if t.params.get("depth") == depth]
+        assert len(same) == 12  # each depth its quota of finished trials
         first_pruned = next((i for i, t in enumerate(same) if t.state == TrialState.PRUNED), len(same))
         assert sum(t.state == TrialState.COMPLETE for t in same[:first_pruned]) >= 5  # never before 5 complete
+        assert complete_by_depth(trials)[depth] >= 5
 
 
 def test_hyperband_with_the_balanced_design_is_refused(tmp_path: Path) -> None:

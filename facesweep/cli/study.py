@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--task", choices=("emotion", "gender"), default="emotion", help="default: emotion")
     parser.add_argument("--data", help="dataset folder or FER-2013 CSV (default: the built-in synthetic faces)")
     parser.add_argument("--trials", type=int, default=30,
-                        help="complete search trials wanted in total, replicates not counted (default: 30)")
+                        help="search trials to finish (complete or pruned), replicates not counted (default: 30)")
     parser.add_argument("--design", choices=("balanced", "tpe"), default="balanced",
                         help="balanced (default): every depth of the space gets an equal share of the trials, TPE "
                         "tunes the rest; tpe: the sampler picks the depth too (best model, uneven depths)")
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--heartbeat", type=int, default=10, metavar="S",
                         help="seconds between a trial's heartbeats; a killed worker's trial fails after 3x this")
     parser.add_argument("--train-limit", type=int, metavar="N",
-                        help="train on a fixed subset of N train images (default: 2000 for the synthetic set, "
+                        help="train on a fixed subset of N train images (default: 1000 for the synthetic set, "
                         "all for real data; 0 = all)")
     parser.add_argument("--json", action="store_true", help="print a summary object on stdout")
     # For tests and quick tries: the synthetic set's size, "N_TRAIN,N_VAL".
@@ -99,9 +99,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     overhead = summary.overhead_seconds / summary.wall_seconds if summary.wall_seconds else 0.0
     out.print(
-        f"{summary.study_name}: {summary.complete} of {summary.target} trials complete "
-        f"({summary.pruned} pruned, {summary.failed} failed); this run {fmt(summary.wall_seconds)}, "
-        f"training {fmt(summary.train_seconds)}, sweep overhead {100 * overhead:.1f}%",
+        f"{summary.study_name}: {summary.complete + summary.pruned} of {summary.target} trials done "
+        f"({summary.complete} complete, {summary.pruned} pruned, {summary.failed} failed); "
+        f"this run {fmt(summary.wall_seconds)}, training {fmt(summary.train_seconds)}, "
+        f"sweep overhead {100 * overhead:.1f}%",
         markup=False, highlight=False, soft_wrap=True,
     )  # fmt: skip
     by_depth = ", ".join(f"{d}: {n}" for d, n in summary.complete_by_depth.items())

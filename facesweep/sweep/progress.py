@@ -39,24 +39,36 @@ class TrialRow:
     role: str = ""  # "" for a search trial; "replicate of 12, seed 2" for a replicate
 
 
+FINISHED = ("COMPLETE", "PRUNED")  # row states that count towards --trials
+
+
 @dataclass
 class SweepState:
     study_name: str
     metric: str
-    target: int  # complete search trials wanted in total
-    complete_before: int = 0  # complete trials in storage when this run started
+    target: int  # finished (complete or pruned) search trials wanted in total
+    finished_before: int = 0  # finished search trials in storage when this run started
     started: float = 0.0
     rows: dict[int, TrialRow] = field(default_factory=dict)
     best_number: int | None = None
     best_value: float | None = None
-    complete_elsewhere: int = 0  # complete trials finished by other workers during this run
+    finished_elsewhere: int = 0  # search trials finished by other workers during this run
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
-    def complete(self) -> int:
-        """Complete search trials in total (storage before + this run + other workers); replicates not counted."""
-        mine = sum(1 for r in self.rows.values() if r.state == "COMPLETE" and not r.role)
-        return self.complete_before + mine + self.complete_elsewhere
+    def finished_here(self) -> int:
+        """Search trials this run finished (complete or pruned); replicates not counted."""
+        return sum(1 for r in self.rows.values() if r.state in FINISHED and not r.role)
+
+    @property
+    def finished(self) -> int:
+        """Finished search trials in total (storage before + this run + other workers); replicates not counted."""
+        return self.finished_before + self.finished_here + self.finished_elsewhere
+
+    @property
+    def pruned(self) -> int:
+        """Search trials this run pruned."""
+        return sum(1 for r in self.rows.values() if r.state == "PRUNED" and not r.role)
 
     def observe_best(self, number: int | None, value: float | None) -> None:
         if value is not None and (self.best_value is None or value > self.best_value):
@@ -64,11 +76,12 @@ class SweepState:
 
 
 def eta_seconds(state: SweepState, now: float) -> float | None:
-    """Remaining complete trials x wall seconds per complete trial so far in this run (None before the first)."""
-    done_here = sum(1 for r in state.rows.values() if r.state == "COMPLETE" and not r.role) + state.complete_elsewhere
+    """Remaining search trials x wall seconds per finished trial so far in this run (None before the first).
+    Replicates come after the search and are not in it."""
+    done_here = state.finished_here + state.finished_elsewhere
     if done_here == 0:
         return None
-    remaining = max(0, state.target - state.complete)
+    remaining = max(0, state.target - state.finished)
     return remaining * (now - state.started) / done_here
 
 
@@ -111,7 +124,8 @@ def _epoch_bar(done: int, total: int, width: int = 20) -> str:
 
 def render_sweep(state: SweepState, now: float) -> RenderableType:
     """The whole view, from state alone: header, trial table, running trials' epoch bars, best and ETA."""
-    header = Text(f"study {state.study_name}: {state.complete} of {state.target} trials complete  ({state.metric})")
+    pruned = f", {state.pruned} pruned" if state.pruned else ""
+    header = Text(f"study {state.study_name}: {state.finished} of {state.target} trials done{pruned}  ({state.metric})")
     table = Table(show_edge=False, pad_edge=False, expand=False)
     shown = [p for p in MAIN_PARAMS if any(p in r.params for r in state.rows.values())]
     table.add_column("#", justify="right")

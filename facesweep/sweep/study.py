@@ -49,8 +49,8 @@ PRUNERS = ("auto", "depth-median", "hyperband", "median", "none")
 # from, and 4 depths x 3 replicates keep `facesweep study --trials 30` within ten minutes on a 2-core CPU.
 DEFAULT_REPLICATES = 3
 # The default synthetic sweep trains on this many of the 7000 synthetic train images (val stays whole) so that
-# `facesweep study --trials 30` fits in about ten minutes on a 2-core CPU.
-SYNTHETIC_TRAIN_LIMIT = 2000
+# `facesweep study --trials 30`, replicates included, fits in about ten minutes on a 2-core CPU.
+SYNTHETIC_TRAIN_LIMIT = 1000
 POLL_SECONDS = 1.0  # how often an idle worker re-reads storage while others finish the last trials
 
 TrainFn = Callable[..., Any]  # train_and_evaluate's signature: (config, data, *, on_epoch, on_step) -> TrainResult
@@ -442,9 +442,9 @@ def run_study(
     _claim_study(study, options, dataset, space, plan)
     fail_stale(study)
     before = study.get_trials(deepcopy=False)
-    complete_before = sum(1 for t in schema.search_trials(before) if t.state == TrialState.COMPLETE)
+    finished_before = sum(1 for t in schema.search_trials(before) if t.state in design.FINISHED)
     if before:
-        say(f"resuming study {name}: {complete_before} of {options.trials} trials complete ({redact(url)})")
+        say(f"resuming study {name}: {finished_before} of {options.trials} trials done ({redact(url)})")
     else:
         say(f"new study {name} in {redact(url)}")
     if plan.balanced and min(plan.quotas.values()) < design.MIN_COMPLETE_PER_DEPTH:
@@ -458,7 +458,7 @@ def run_study(
             say(f"--jobs {options.jobs} on a CPU: one trial at a time (--jobs 1) uses both cores best")
 
     reporter = reporter or StateReporter()
-    state = SweepState(name, options.metric, options.trials, complete_before=complete_before)
+    state = SweepState(name, options.metric, options.trials, finished_before=finished_before)
     best_before = artifacts.best_kept(before)
     state.observe_best(best_before.number if best_before else None, best_before.value if best_before else None)
     stop = threading.Event()
@@ -584,7 +584,7 @@ def _ask(study: optuna.Study) -> optuna.Trial:
 def _next_trial(study: optuna.Study, plan: Plan, stop: threading.Event, deadline: float | None) -> optuna.Trial | None:
     """The next trial this worker should run, or None when the study has what it wants.
 
-    Search phase (complete search trials < target): ask only while complete + running < target, after enqueueing
+    Search phase (finished search trials < target): ask only while finished + running < target, after enqueueing
     a round of depths when the balanced design's queue is empty. Replicate phase: enqueue the missing replicates,
     ask, and wait while others run the last ones (they may fail and need redoing). Every decision is read from
     storage, so workers on one study agree; a trial another worker made unnecessary is told FAIL as surplus.
@@ -593,11 +593,11 @@ def _next_trial(study: optuna.Study, plan: Plan, stop: threading.Event, deadline
         fail_stale(study)
         trials = study.get_trials(deepcopy=False)
         search = schema.search_trials(trials)
-        complete = sum(1 for t in search if t.state == TrialState.COMPLETE)
+        finished = sum(1 for t in search if t.state in design.FINISHED)
         running = sum(1 for t in search if t.state == TrialState.RUNNING)
         waiting = [t for t in trials if t.state == TrialState.WAITING]
-        if complete < plan.target:
-            if complete + running >= plan.target:  # enough running elsewhere; one may still fail or be pruned
+        if finished < plan.target:
+            if finished + running >= plan.target:  # enough running elsewhere; one may still fail
                 stop.wait(POLL_SECONDS)
                 continue
             if plan.balanced and not any(not schema.is_replicate(t) for t in waiting):
@@ -660,6 +660,7 @@ def _run_trial(
         except optuna.TrialPruned as exc:
             study.tell(trial, state=TrialState.PRUNED)
             reporter.trial_finished(trial.number, "PRUNED", None, str(exc).split(":")[0])
+            _count_elsewhere(state, study.get_trials(deepcopy=False))
             return TrialState.PRUNED
         except FacesweepError as exc:  # TrainingDiverged, a bad config: this trial fails, the study goes on
             return failed(f"{type(exc).__name__}: {exc}", type(exc).__name__)
@@ -691,12 +692,15 @@ def _run_trial(
         trials = study.get_trials(deepcopy=False)
         artifacts.retain_top_k(folder, trials, options.keep)
         artifacts.update_best(folder, artifacts.best_kept(trials), options.metric)
-    with state.lock:
-        state.complete_elsewhere = max(
-            0, sum(1 for t in schema.search_trials(trials) if t.state == TrialState.COMPLETE) - state.complete_before
-            - sum(1 for r in state.rows.values() if r.state == "COMPLETE" and not r.role)
-        )
+    _count_elsewhere(state, trials)
     return TrialState.COMPLETE
+
+
+def _count_elsewhere(state: SweepState, trials: Sequence[optuna.trial.FrozenTrial]) -> None:
+    """Search trials other workers finished during this run, for the progress header and the ETA."""
+    finished = sum(1 for t in schema.search_trials(trials) if t.state in design.FINISHED)
+    with state.lock:
+        state.finished_elsewhere = max(0, finished - state.finished_before - state.finished_here)
 
 
 def _tell_failed(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
