@@ -238,3 +238,22 @@ def test_replicates_asked_for_but_not_finished_say_so() -> None:
     text = render_markdown([report], storage="sqlite:///x.db")
     assert "asked for 3 seed replicates per depth but none has finished yet" in text
     assert "(search trials only)" in text
+
+
+def test_power_hint_matches_a_simulation_and_plans_seeds() -> None:
+    """The detectable step is the true difference that the simultaneous interval shows as a gain 80% of the time
+    (checked by simulation through diff_interval), and seeds_needed inverts it."""
+    from facesweep.report.stats import POWER, SeedNoise, detectable_step, diff_interval, seeds_needed
+
+    sd, n, groups, family = 0.02, 4, 4, 3
+    df = groups * (n - 1)
+    step = detectable_step(sd, n, df, family=family)
+    rng = np.random.default_rng(0)
+    noise = SeedNoise(sd, df, groups, groups * n)
+    shown = [diff_interval(rng.normal(0, sd, n), rng.normal(step, sd, n), noise=noise, family=family).low > 0
+             for _ in range(4000)]  # fmt: skip
+    assert abs(np.mean(shown) - POWER) < 0.03
+    need = seeds_needed(sd, step, groups, family=family)
+    assert need == n  # the n that gives this step is the n it asks for
+    assert seeds_needed(sd, 2 * step, groups, family=family) < n < seeds_needed(sd, step / 2, groups, family=family)
+    assert seeds_needed(1.0, 1e-6, groups) is None  # beyond 10,000: said, not looped forever

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facesweep.report import rules
+from facesweep.report import rules, stats
 from facesweep.report.records import TrialRecord
 from facesweep.report.stats import (
     LEVEL,
@@ -66,6 +66,23 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PowerHint:
+    """How big a depth step the replicates could show, and how many seeds a step of the calibrated size needs."""
+
+    seeds: int  # seeds per depth in this study (the fewest of the compared depths)
+    detectable_step: float  # metric units: shown as a gain with POWER probability at this noise and these seeds
+    step: float  # the step size planned for (the calibration's effect)
+    seeds_for_step: int | None  # seeds per depth that show ``step`` with POWER probability; None = over 10,000
+
+    def text(self) -> str:
+        need = (f"about {self.seeds_for_step} seeds per depth (--replicates {self.seeds_for_step})"
+                if self.seeds_for_step else "more than 10,000 seeds per depth")  # fmt: skip
+        return (f"at this seed noise {self.seeds} seeds per depth show only steps of "
+                f"{pts(self.detectable_step, sign=False)} points or more ({stats.POWER:.0%} power); a "
+                f"{pts(self.step, sign=False)}-point step needs {need}")
+
+
+@dataclass(frozen=True)
 class ReplicateComplexity:
     verdict: str  # "yes" | "up to depth k" | "at least up to depth k" | "worse" | "no gain" | "not shown either way"
     #              | "cannot answer"
@@ -75,6 +92,7 @@ class ReplicateComplexity:
     steps: list[Step]
     excluded: list[int]  # depths with fewer than MIN_VALUES replicate values
     delta: float
+    power: PowerHint | None = None  # what these seeds can show at this noise; None without steps or noise
 
     @property
     def headline(self) -> str:
@@ -202,6 +220,21 @@ def compare_depths(depths: Sequence[DepthReplicates], noise: SeedNoise, delta: f
     return steps
 
 
+def power_hint(depths: Sequence[DepthReplicates], steps: Sequence[Step], noise: SeedNoise) -> PowerHint | None:
+    """What the compared depths' seeds can show at the pooled noise (simultaneous over the adjacent steps)."""
+    if not steps or noise.sd is None or noise.df <= 0:
+        return None
+    seeds = min(d.n for d in depths if d.usable)
+    usable = sum(1 for d in depths if d.usable)
+    step = rules.CALIBRATION["effect"]
+    return PowerHint(
+        seeds=seeds,
+        detectable_step=stats.detectable_step(noise.sd, seeds, noise.df, family=len(steps)),
+        step=step,
+        seeds_for_step=stats.seeds_needed(noise.sd, step, usable, family=len(steps)),
+    )
+
+
 def _step_text(s: Step) -> str:
     return f"{s.shallower} to {s.deeper}: {_interval_text(s.diff)} at epoch {s.epoch}, {s.call}"
 
@@ -210,7 +243,8 @@ def answer_complexity(depths: list[DepthReplicates], noise: SeedNoise, metric: s
     delta = rules.no_gain_band(noise.sd)
     excluded = [d.depth for d in depths if not d.usable]
     steps = compare_depths(depths, noise, delta)
-    common = dict(depths=depths, steps=steps, excluded=excluded, delta=delta)
+    power = power_hint(depths, steps, noise)
+    common = dict(depths=depths, steps=steps, excluded=excluded, delta=delta, power=power)
     tail = f"; {noise_text(noise)}, no-gain band +-{pts(delta, sign=False)} points"
     if excluded:
         tail += f"; depth(s) {', '.join(map(str, excluded))} left out (< {rules.MIN_VALUES} replicate values)"
@@ -249,6 +283,8 @@ def answer_complexity(depths: list[DepthReplicates], noise: SeedNoise, metric: s
         verdict, head = rules.NO_GAIN, "No gain from depth (every step inside the no-gain band)"
     else:
         verdict, head = rules.NOT_SHOWN, "Not shown either way: no step is a clear gain, loss or no-gain"
+        if power is not None:
+            tail += f"; {power.text()}"
     sentence = f"{head}: {detail} ({n_text}){tail}."
     return ReplicateComplexity(verdict, sentence, k, **common)
 

@@ -27,6 +27,9 @@ curves. Metric differences are in metric units (0.031 = 3.1 points)::
                                       "values": [float], "trials": [int], "seeds": [int]}],   # [] without
                       "adjacent": [{"shallower", "deeper", "epoch", "diff", "low", "high", "call"}],
                       "excluded_depths": [int],               # fewer than 3 replicate values
+                      "power": {"seeds": int, "detectable_step": float,   # the step these seeds show with 80%
+                                "step": float, "seeds_for_step": int|null}|null,   # power; seeds a 2-point
+                                                                      #   step needs (null: over 10,000)
                       "search": SEARCH_COMPLEXITY},
        "epochs": {"question", "verdict": str, "headline": str, "sentence": str, "rule": str, "epoch_k": int|null,
                   # from replicates: "yes"|"up to epoch k"|"no gain"|"depends on depth"|"not shown either way"|
@@ -155,7 +158,7 @@ def _complexity(report: StudyReport) -> dict[str, Any]:
     if rep is None:
         top = {k: search[k] for k in ("verdict", "headline", "sentence", "rule", "depth_k")}
         return {"question": COMPLEXITY_QUESTION, **top, "replicates": [], "adjacent": [], "excluded_depths": [],
-                "search": search}  # fmt: skip
+                "power": None, "search": search}  # fmt: skip
     c = rep.complexity
     return {
         "question": COMPLEXITY_QUESTION,
@@ -175,6 +178,10 @@ def _complexity(report: StudyReport) -> dict[str, Any]:
             for s in c.steps
         ],
         "excluded_depths": c.excluded,
+        "power": None if c.power is None else {
+            "seeds": c.power.seeds, "detectable_step": c.power.detectable_step, "step": c.power.step,
+            "seeds_for_step": c.power.seeds_for_step,
+        },
         "search": search,
     }  # fmt: skip
 

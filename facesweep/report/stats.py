@@ -96,6 +96,33 @@ def pooled_noise(groups: Sequence[Sequence[float]]) -> SeedNoise:
     return SeedNoise(math.sqrt(ss / df), int(df), len(used), int(sum(g.size for g in used)))
 
 
+POWER = 0.8  # the power the "seeds needed" hint plans for
+
+
+def detectable_step(sd: float, n: int, df: float, *, family: int = 1, level: float = LEVEL,
+                    power: float = POWER) -> float:  # fmt: skip
+    """The smallest true difference between two groups of ``n`` seeds that ``diff_interval`` (pooled noise ``sd``
+    with ``df`` degrees of freedom, simultaneous over ``family``) shows as above 0 with probability ``power``:
+    (t + z_power) * sd * sqrt(2 / n), the usual normal approximation for the power term."""
+    from statistics import NormalDist
+
+    return (t_quantile(_quantile_for(level, family), df) + NormalDist().inv_cdf(power)) * sd * math.sqrt(2 / n)
+
+
+def seeds_needed(sd: float, step: float, groups: int, *, family: int = 1, level: float = LEVEL,
+                 power: float = POWER, most: int = 10_000) -> int | None:  # fmt: skip
+    """The fewest seeds per group (>= 2) whose ``detectable_step`` is at most ``step``, planning for ``groups``
+    groups of that many seeds (pooled df = groups * (n - 1)); None when more than ``most`` would be needed."""
+    if step <= 0 or sd <= 0:
+        return None if step <= 0 else 2
+    n = 2
+    while n <= most:
+        if detectable_step(sd, n, groups * (n - 1), family=family, level=level, power=power) <= step:
+            return n
+        n = n + 1 if n < 64 else int(n * 1.05) + 1
+    return None
+
+
 def diff_interval(
     a: Sequence[float], b: Sequence[float], *, noise: SeedNoise | None = None, family: int = 1, level: float = LEVEL
 ) -> Interval:
