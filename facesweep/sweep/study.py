@@ -61,7 +61,7 @@ SaveFn = Callable[..., Any]  # save_model's signature: (path, model, history, ex
 class StudyOptions:
     task: str = "emotion"  # "emotion" | "gender"
     data: str | None = None  # dataset path; None = the embedded synthetic set
-    trials: int = 30  # complete trials wanted in storage, in total
+    trials: int = 30  # search trials wanted in storage, in total: complete + pruned (failed ones are re-run)
     timeout: float | None = None  # seconds after which this worker starts no new trial
     storage: str | None = None  # Optuna storage URL; None = sqlite:///<workdir>/facesweep.db
     study_name: str | None = None  # None = "<task>-<data name>", e.g. emotion-synthetic
@@ -103,7 +103,7 @@ class StudySummary:
     storage: str  # redacted
     task: str
     metric: str
-    target: int  # complete search trials wanted
+    target: int  # search trials wanted (complete + pruned)
     complete: int  # complete search trials in storage (replicates not counted)
     pruned: int
     failed: int  # trials that gave way to another worker's ("surplus", never trained) not counted
