@@ -575,8 +575,14 @@ def _claim_study(
     study.set_user_attr(schema.DEPTHS, list(plan.depths))
 
 
+# One ask at a time in this process. Claiming an enqueued trial is read-then-write in Optuna's RDB storage (its
+# row lock is a no-op on SQLite), so two threads (--jobs 2) could both pop the same waiting trial and run it
+# twice; seen once in a clean-clone test run. Across processes PostgreSQL's row lock does hold.
+_ASK_LOCK = threading.Lock()
+
+
 def _ask(study: optuna.Study) -> optuna.Trial:
-    with warnings.catch_warnings():  # we beat ourselves (Heartbeat); Optuna only knows optimize() does
+    with _ASK_LOCK, warnings.catch_warnings():  # we beat ourselves (Heartbeat); Optuna only knows optimize() does
         warnings.filterwarnings("ignore", message="Heartbeat of storage")
         return study.ask()
 
