@@ -18,6 +18,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -104,8 +105,6 @@ def detectable_step(sd: float, n: int, df: float, *, family: int = 1, level: flo
     """The smallest true difference between two groups of ``n`` seeds that ``diff_interval`` (pooled noise ``sd``
     with ``df`` degrees of freedom, simultaneous over ``family``) shows as above 0 with probability ``power``:
     (t + z_power) * sd * sqrt(2 / n), the usual normal approximation for the power term."""
-    from statistics import NormalDist
-
     return (t_quantile(_quantile_for(level, family), df) + NormalDist().inv_cdf(power)) * sd * math.sqrt(2 / n)
 
 
@@ -113,8 +112,10 @@ def seeds_needed(sd: float, step: float, groups: int, *, family: int = 1, level:
                  power: float = POWER, most: int = 10_000) -> int | None:  # fmt: skip
     """The fewest seeds per group (>= 2) whose ``detectable_step`` is at most ``step``, planning for ``groups``
     groups of that many seeds (pooled df = groups * (n - 1)); None when more than ``most`` would be needed."""
-    if step <= 0 or sd <= 0:
-        return None if step <= 0 else 2
+    if step <= 0:
+        return None
+    if sd <= 0:
+        return 2
     n = 2
     while n <= most:
         if detectable_step(sd, n, groups * (n - 1), family=family, level=level, power=power) <= step:

@@ -94,6 +94,11 @@ def _state_counts(trials: Sequence[Any], depth: int, states: tuple[TrialState, .
     return sum(1 for t in trials if t.state in states and schema.trial_depth(t) == depth)
 
 
+def finished_search(trials: Sequence[Any]) -> int:
+    """Search trials that count towards ``--trials``: complete or pruned (replicates and failures do not)."""
+    return sum(1 for t in schema.search_trials(trials) if t.state in FINISHED)
+
+
 def next_round(trials: Sequence[Any], plan: Plan) -> list[int]:
     """Depths to enqueue now (one trial each, shuffled): those whose finished + running + waiting search trials
     fall short of their quota. The order is seeded by how many depths were enqueued before, so it repeats."""

@@ -442,7 +442,7 @@ def run_study(
     _claim_study(study, options, dataset, space, plan)
     fail_stale(study)
     before = study.get_trials(deepcopy=False)
-    finished_before = sum(1 for t in schema.search_trials(before) if t.state in design.FINISHED)
+    finished_before = design.finished_search(before)
     if before:
         say(f"resuming study {name}: {finished_before} of {options.trials} trials done ({redact(url)})")
     else:
@@ -599,7 +599,7 @@ def _next_trial(study: optuna.Study, plan: Plan, stop: threading.Event, deadline
         fail_stale(study)
         trials = study.get_trials(deepcopy=False)
         search = schema.search_trials(trials)
-        finished = sum(1 for t in search if t.state in design.FINISHED)
+        finished = design.finished_search(trials)
         running = sum(1 for t in search if t.state == TrialState.RUNNING)
         waiting = [t for t in trials if t.state == TrialState.WAITING]
         if finished < plan.target:
@@ -704,7 +704,7 @@ def _run_trial(
 
 def _count_elsewhere(state: SweepState, trials: Sequence[optuna.trial.FrozenTrial]) -> None:
     """Search trials other workers finished during this run, for the progress header and the ETA."""
-    finished = sum(1 for t in schema.search_trials(trials) if t.state in design.FINISHED)
+    finished = design.finished_search(trials)
     with state.lock:
         state.finished_elsewhere = max(0, finished - state.finished_before - state.finished_here)
 
