@@ -2,6 +2,8 @@
 
     python bench/cpu/finetune_aligned.py --task emotion --epochs 6 --out runs/finetune/emotion
     python bench/cpu/finetune_aligned.py --task gender --epochs 4 --out runs/finetune/gender
+    python bench/cpu/finetune_aligned.py --task gender --preset seed-gender --epochs 15 --lr 1e-3 \
+        --out runs/scratch/gender-96rgb     # from scratch at the preset's input (96x96 RGB), same data and recipe
 
 Recipe (chosen on principle, never on domain-dev):
 - training images: each image of the training split appears once per epoch, as its dataset crop or (seeded coin
@@ -30,6 +32,7 @@ from facesweep.faces.crop import CropSpec
 from facesweep.io import load_dataset
 from facesweep.io.dataset import Dataset, Split
 from facesweep.model.artifacts import load_model, save_model
+from facesweep.model.presets import get_preset
 from facesweep.model.train import train_and_evaluate, transfer_variables
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -74,12 +77,15 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--preset", help="train this preset from scratch (its input size and colour) instead")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
     base = load_model(f"pretrained:{args.task}")
-    config = base.config
-    spec = CropSpec(template=base.crop_template)
+    config = get_preset(args.preset) if args.preset else base.config
+    if config.task != args.task:
+        raise SystemExit(f"preset {args.preset} is a {config.task} network, not {args.task}")
+    spec = CropSpec(template=base.crop_template)  # the template is in face fractions: any input size shares it
     rng = np.random.default_rng(args.seed)
     if args.task == "emotion":
         plain, aligned = load_pair("emotion", DATA / "fer2013", spec, config.image_size, config.channels)
@@ -102,7 +108,7 @@ def main() -> None:
         class_weighting=weighting, seed=args.seed, patience=0,
     )  # fmt: skip
     print(f"train {len(train)}, val {len(val)}; config {json.dumps(config.to_dict())}", flush=True)
-    initial = transfer_variables(base.variables, config)
+    initial = None if args.preset else transfer_variables(base.variables, config)
     t0 = time.time()
 
     def on_epoch(epoch: int, m: dict) -> None:
@@ -113,7 +119,8 @@ def main() -> None:
     result = train_and_evaluate(config, data, on_epoch=on_epoch, initial_variables=initial, stop_on_interrupt=True)
     model = dataclasses.replace(result.model, tta=base.tta, crop=base.crop)
     out = save_model(args.out, model, result.history, extra={
-        "trained_by": "bench/cpu/finetune_aligned.py", "init_from": f"pretrained:{args.task}",
+        "trained_by": "bench/cpu/finetune_aligned.py",
+        "init_from": f"preset {args.preset} (from scratch)" if args.preset else f"pretrained:{args.task}",
         "wall_seconds": time.time() - t0, "compile_seconds": result.compile_seconds,
         "interrupted": result.interrupted, "train_images": len(train), "val_images": len(val),
     })  # fmt: skip

@@ -2,7 +2,9 @@
 
 facesweep evaluate --model pretrained:emotion --data ../shared/data/fer2013/val --json > eval.json
 facesweep evaluate --model pretrained:emotion --data ../shared/data/fer2013/val --no-tta --json > eval-notta.json
-python bench/gpu/model_card.py emotion eval.json eval-notta.json card-notes.md
+python bench/gpu/model_card.py emotion eval.json eval-notta.json card-notes.md [appendix.md]
+
+The notes open the card; the optional appendix (e.g. bench/gpu/cards/gender-real-faces.md) closes it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,18 @@ def row(result: dict, label: str) -> str:
     return f"| TTA {tta}{label} | {result['accuracy']:.4f} | {result['macro_f1']:.4f} | {result['loss']:.4f} |"
 
 
-def main(name: str, primary: Path, other: Path, notes: Path) -> None:
+def last_epoch(meta: dict, last: dict) -> str:
+    """The training log's last line, said of the run it came from (a weight mix has no epochs of its own)."""
+    scores = (f"train loss {last['train_loss']:.3f}, val accuracy {last['val_accuracy']:.4f}, val macro-F1 "
+              f"{last['val_macro_f1']:.4f} (no TTA)")  # fmt: skip
+    alpha = meta.get("extra", {}).get("alpha")
+    if alpha is None:
+        return f"Last training epoch ({last['epoch']}) as logged on the GPU: {scores}."
+    return (f"The fine-tune's last epoch ({last['epoch']}), before the mix (alpha {alpha:g}), on its own validation "
+            f"set: {scores}.")  # fmt: skip
+
+
+def main(name: str, primary: Path, other: Path, notes: Path, appendix: Path | None = None) -> None:
     folder = PRETRAINED / name
     meta = json.loads((folder / "config.json").read_text())
     history = json.loads((folder / "metrics.json").read_text())
@@ -70,8 +83,7 @@ never seen.
 {row(main_eval, " (default)")}
 {row(alt_eval, "")}
 
-Last training epoch ({last["epoch"]}) as logged on the GPU: train loss {last["train_loss"]:.3f}, val accuracy
-{last["val_accuracy"]:.4f}, val macro-F1 {last["val_macro_f1"]:.4f} (no TTA).
+{last_epoch(meta, last)}
 
 ### Per class (default inference)
 {per_class}
@@ -79,9 +91,11 @@ Last training epoch ({last["epoch"]}) as logged on the GPU: train loss {last["tr
 ### Confusion matrix (rows true, columns predicted)
 {confusion}
 """
+    if appendix is not None:
+        text += "\n" + appendix.read_text().strip() + "\n"
     (folder / "MODEL_CARD.md").write_text(text)
     print(f"wrote {folder / 'MODEL_CARD.md'}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
+    main(*sys.argv[1:2], *map(Path, sys.argv[2:6]))

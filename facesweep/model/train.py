@@ -450,6 +450,34 @@ def transfer_variables(source: dict, config: Config, seed: int = 0) -> dict:
     return result
 
 
+def interpolate_variables(base: Any, tuned: Any, alpha: float) -> Any:
+    """``(1 - alpha) * base + alpha * tuned`` leaf by leaf: the weight-space ensemble of robust fine-tuning
+    (WiSE-FT, Wortsman et al. 2022). ``alpha=0`` is ``base``, ``1`` is ``tuned``; batch-norm statistics are
+    interpolated like the weights. Both must be the same network: ``ConfigError`` naming the first leaf that
+    differs in path or shape, or an ``alpha`` outside 0..1.
+    """
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ConfigError(f"alpha must be within 0..1, got {alpha}")
+    flat_base, tree = jax.tree_util.tree_flatten_with_path(base)
+    flat_tuned, tree_tuned = jax.tree_util.tree_flatten_with_path(tuned)
+    paths_base = [jax.tree_util.keystr(p) for p, _ in flat_base]
+    paths_tuned = [jax.tree_util.keystr(p) for p, _ in flat_tuned]
+    if paths_base != paths_tuned:
+        pairs = zip(paths_base, paths_tuned, strict=False)
+        first = next((a for a, b in pairs if a != b), None) or "(a different number of leaves)"
+        raise ConfigError(f"cannot interpolate different networks: layers differ at {first}")
+    leaves = []
+    for (path, a), (_, b) in zip(flat_base, flat_tuned, strict=True):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            raise ConfigError(
+                f"cannot interpolate different networks: {jax.tree_util.keystr(path)} is {a.shape} vs {b.shape}"
+            )
+        mixed = (1.0 - alpha) * a.astype(np.float64) + alpha * b.astype(np.float64)
+        leaves.append(mixed.astype(a.dtype) if np.issubdtype(a.dtype, np.floating) else a)
+    return jax.tree_util.tree_unflatten(tree, leaves)
+
+
 def with_overrides(config: Config, **overrides: Any) -> Config:
     """``dataclasses.replace`` that turns an unknown field into a ``ConfigError``."""
     try:
