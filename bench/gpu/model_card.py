@@ -4,7 +4,7 @@ facesweep evaluate --model pretrained:emotion --data ../shared/data/fer2013/val 
 facesweep evaluate --model pretrained:emotion --data ../shared/data/fer2013/val --no-tta --json > eval-notta.json
 python bench/gpu/model_card.py emotion eval.json eval-notta.json card-notes.md [appendix.md]
 
-The notes open the card; the optional appendix (e.g. bench/gpu/cards/gender-real-faces.md) closes it.
+The notes open the card; the optional appendix (bench/gpu/cards/*-real-faces.md) closes it.
 """
 
 from __future__ import annotations
