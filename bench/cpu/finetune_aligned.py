@@ -32,7 +32,7 @@ from facesweep.faces.crop import CropSpec
 from facesweep.io import load_dataset
 from facesweep.io.dataset import Dataset, Split
 from facesweep.model.artifacts import load_model, save_model
-from facesweep.model.presets import get_preset
+from facesweep.model.presets import PRESETS
 from facesweep.model.train import train_and_evaluate, transfer_variables
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -77,14 +77,15 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--preset", help="train this preset from scratch (its input size and colour) instead")
+    ap.add_argument("--preset", choices=tuple(PRESETS),
+                    help="train this preset from scratch (its input size and colour) instead")  # fmt: skip
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
     base = load_model(f"pretrained:{args.task}")
-    config = get_preset(args.preset) if args.preset else base.config
+    config = PRESETS[args.preset] if args.preset else base.config
     if config.task != args.task:
-        raise SystemExit(f"preset {args.preset} is a {config.task} network, not {args.task}")
+        ap.error(f"preset {args.preset} is a {config.task} network, not {args.task}")
     spec = CropSpec(template=base.crop_template)  # the template is in face fractions: any input size shares it
     rng = np.random.default_rng(args.seed)
     if args.task == "emotion":

@@ -25,9 +25,10 @@ import json
 import time
 from pathlib import Path
 
+from facesweep.errors import FacesweepError
 from facesweep.faces.crop import CropSpec
 from facesweep.io import load_dataset
-from facesweep.model.artifacts import load_model, save_model
+from facesweep.model.artifacts import load_model, resolve_ref, save_model
 from facesweep.model.evaluate import evaluate
 from facesweep.model.train import interpolate_variables
 
@@ -38,6 +39,11 @@ SETS = {  # task -> (in-dataset sets that must not lose, target set)
 }
 
 
+def extra_of(ref: str) -> dict:
+    """The ``extra`` (provenance) a model's config.json records."""
+    return json.loads((resolve_ref(ref) / "config.json").read_text()).get("extra", {})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", choices=tuple(SETS), required=True)
@@ -46,9 +52,12 @@ def main() -> None:
     ap.add_argument("--max-loss", type=float, default=0.5, help="points an in-dataset split may lose (default 0.5)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
+    if not all(0.0 <= a <= 1.0 for a in args.alphas):
+        ap.error("--alphas must lie within 0..1")
 
     base = load_model(f"pretrained:{args.task}")
     tuned = load_model(args.tuned)
+    interpolate_variables(base.variables, tuned.variables, 0.0)  # a different network fails here, before the data
     keep, target = SETS[args.task]
     spec = CropSpec(template=base.crop_template)
     kw = dict(image_size=base.config.image_size, channels=base.config.channels)
@@ -74,8 +83,9 @@ def main() -> None:
           f"shipped {100 * scores[0.0][f'{target}/detect']:.2f})", flush=True)  # fmt: skip
     model = dataclasses.replace(base, variables=interpolate_variables(base.variables, tuned.variables, chosen))
     out = save_model(args.out, model, json.loads((Path(args.tuned) / "metrics.json").read_text()), extra={
-        "trained_by": "bench/cpu/wise_ft.py", "base": f"pretrained:{args.task}", "tuned": str(args.tuned),
-        "alpha": chosen, "tuned_extra": json.loads((Path(args.tuned) / "config.json").read_text()).get("extra", {}),
+        "trained_by": "bench/cpu/wise_ft.py", "alpha": chosen,
+        "base": f"pretrained:{args.task}", "base_extra": extra_of(f"pretrained:{args.task}"),
+        "tuned": str(args.tuned), "tuned_extra": extra_of(args.tuned),
     })  # fmt: skip
     report = {"task": args.task, "tuned": args.tuned, "rule": {"target": f"{target}/detect", "keep": list(keep),
               "max_loss_points": args.max_loss}, "chosen": chosen,
@@ -86,4 +96,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FacesweepError as exc:
+        raise SystemExit(f"error: {exc}") from None

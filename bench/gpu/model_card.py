@@ -98,4 +98,6 @@ never seen.
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2], *map(Path, sys.argv[2:6]))
+    if len(sys.argv) not in (5, 6):
+        raise SystemExit("usage: model_card.py NAME EVAL.json OTHER-EVAL.json NOTES.md [APPENDIX.md]")
+    main(sys.argv[1], *map(Path, sys.argv[2:]))
