@@ -1,11 +1,13 @@
-"""Calibrate the replicate rules by simulation: seeded studies of known structure, through the same code path.
+"""Calibrate the replicate rules by simulation, with the optional stopping included.
 
-Each simulated study is the default design (depths 1-4 of the synthetic space, ``DEFAULT_REPLICATES`` = 3 seed
-replicates of one configuration per depth, 8-epoch curves) as ``TrialRecord`` objects -- exactly what the Optuna
-adapter hands ``answer_replicates`` -- with normal seed noise of SD 0.75 point. Measured false-positive rate and
-power are pinned in ``facesweep.report.rules.CALIBRATION`` (and README); this test fails when they miss the
-targets (false positives <= 5%, a true +2 points per depth found >= 80%) or drift from the documented numbers.
-Run: ``pytest tests/test_report_calibration.py`` (a few seconds).
+Each simulated study is the default design (depths 1-4, ``SeedPlan()``: 3 seeds per depth, then +2 a round for the
+depths whose verdicts are still open, at most 11) run through ``verdicts.sequential.simulate_study``: it draws
+the seeds, reads the answers with ``verdicts.replicates.answer`` and asks ``next_targets`` for the next round,
+exactly as the study's ``sweep.design.replicate_targets`` does -- so the stopping that is calibrated is the
+stopping that runs. Seed noise is normal, SD 1 point. The measured false-positive rate and power are pinned in
+``facesweep.verdicts.rules.CALIBRATION`` (and README); this test fails when they miss the targets (false
+positives <= 5%, a true +2 points per depth found >= 80%) or drift from the documented numbers.
+Run: ``pytest tests/test_report_calibration.py`` (about 10 seconds).
 """
 
 from __future__ import annotations
@@ -13,63 +15,70 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facesweep.report import rules
-from facesweep.report.records import TrialRecord
-from facesweep.report.replicates import answer_replicates
-from facesweep.sweep.study import DEFAULT_REPLICATES
+from facesweep.verdicts import rules
+from facesweep.verdicts.sequential import SeedPlan, simulate_study
 
-DEPTHS = (1, 2, 3, 4)
-EPOCHS = 8
-NOISE = float(rules.CALIBRATION["noise_sd"])  # seed noise SD (metric units): 0.75 point
-N_STUDIES = 400
-FOUND = ("yes", "up to depth k", "at least up to depth k")  # "deeper helps" somewhere
-QUIET = (rules.NOT_SHOWN, rules.NO_GAIN)  # the verdicts that claim no effect of depth
+CAL = rules.CALIBRATION
+DEPTHS = int(CAL["depths"])
+NOISE = float(CAL["noise_sd"])
+N_STUDIES = int(CAL["studies"])
+CLAIMS_EFFECT = ("yes", "up to depth k", "at least up to depth k", "worse")  # a gain or a loss somewhere
 
 
-def simulated_records(rng: np.random.Generator, means: list[float], k: int = DEFAULT_REPLICATES) -> list:
-    """One designed study's replicates: each curve rises to its depth's mean plus the replicate's seed offset."""
-    t = np.arange(1, EPOCHS + 1)
-    shape = -0.2 * np.exp(-t / 1.5)
-    offsets = rng.normal(0, NOISE, (len(means), k))
-    jitter = rng.normal(0, NOISE / 4, (len(means), k, EPOCHS))
-    curves = np.asarray(means)[:, None, None] + offsets[..., None] + shape + jitter  # (depths, k, epochs)
-    records, number = [], 0
-    for i, depth in enumerate(DEPTHS):
-        for j in range(k):
-            acc = curves[i, j].tolist()
-            records.append(TrialRecord(
-                number, "complete", acc[-1], params={"depth": depth, "epochs": EPOCHS},
-                curve={"val_accuracy": acc, "val_loss": [1.5 - a for a in acc], "train_loss": [1.4 - a for a in acc]},
-                role="replicate", replicate_of=100 + i, replicate_seed=j + 1,
-            ))  # fmt: skip
-            number += 1
-    return records
-
-
-def verdict_rate(means: list[float], verdicts: tuple[str, ...], seed: int) -> float:
+def run_studies(means: list[float], seed: int) -> list:
     rng = np.random.default_rng(seed)
-    hits = 0
-    for _ in range(N_STUDIES):
-        answers = answer_replicates(simulated_records(rng, means), "val_accuracy")
-        assert answers is not None
-        hits += answers.complexity.verdict in verdicts
-    return hits / N_STUDIES
+    return [simulate_study(rng, means, NOISE, SeedPlan()) for _ in range(N_STUDIES)]
+
+
+@pytest.fixture(scope="module")
+def null_studies() -> list:
+    return run_studies([0.5] * DEPTHS, seed=0)
+
+
+@pytest.fixture(scope="module")
+def effect_studies() -> list:
+    return run_studies([0.5 + CAL["effect"] * i for i in range(DEPTHS)], seed=1)
 
 
 def test_the_documented_design_is_the_default_one() -> None:
-    assert rules.CALIBRATION["replicates"] == DEFAULT_REPLICATES and rules.CALIBRATION["depths"] == len(DEPTHS)
-    assert "4.5% gain/loss verdicts with no effect, 93% of true +2 points per depth found" in (
-        rules.COMPLEXITY_REPLICATE_RULE
-    )
+    plan = SeedPlan()
+    assert (plan.start, plan.step, plan.max_seeds) == (CAL["start"], CAL["step"], CAL["max_seeds"])
+    text = rules.COMPLEXITY_REPLICATE_RULE
+    assert f"{CAL['false_positive']:.1%} gain/loss verdicts with no effect" in text
+    assert f"found ('yes') in {CAL['power']:.0%}" in text
 
 
-def test_false_positive_rate_without_a_depth_effect() -> None:
-    rate = 1 - verdict_rate([0.5] * len(DEPTHS), QUIET, seed=0)
+def test_false_positive_rate_without_a_depth_effect(null_studies: list) -> None:
+    rate = float(np.mean([s.complexity in CLAIMS_EFFECT for s in null_studies]))
     assert rate <= 0.05
-    assert rate == pytest.approx(rules.CALIBRATION["false_positive"], abs=0.02)
+    assert rate == pytest.approx(CAL["false_positive"], abs=0.02)
 
 
-def test_power_for_two_points_per_depth() -> None:
-    rate = verdict_rate([0.5 + rules.CALIBRATION["effect"] * i for i in range(len(DEPTHS))], FOUND, seed=1)
+def test_power_for_two_points_per_depth(effect_studies: list) -> None:
+    rate = float(np.mean([s.complexity == "yes" for s in effect_studies]))
     assert rate >= 0.80
-    assert rate == pytest.approx(rules.CALIBRATION["power"], abs=0.04)
+    assert rate == pytest.approx(CAL["power"], abs=0.04)
+
+
+def test_the_stopping_spends_fewer_seeds_when_the_answer_is_clear(null_studies: list, effect_studies: list) -> None:
+    def mean_seeds(studies: list) -> float:
+        return float(np.mean([np.mean(list(s.seeds.values())) for s in studies]))
+
+    assert mean_seeds(effect_studies) < mean_seeds(null_studies) <= SeedPlan().max_seeds
+    assert mean_seeds(null_studies) == pytest.approx(CAL["seeds_used_null"], abs=0.3)
+    assert mean_seeds(effect_studies) == pytest.approx(CAL["seeds_used_effect"], abs=0.3)
+    assert max(s.looks for s in null_studies + effect_studies) <= SeedPlan().looks
+
+
+def test_reading_every_look_without_spending_would_break_the_error_rate() -> None:
+    """The control: the same stopping with intervals for one look only (no spending) errs more often -- the
+    spending is what keeps the rate, not luck of the simulation."""
+    from facesweep.verdicts.replicates import answer
+
+    def one_look(depths: list, plan: SeedPlan):  # intervals as if this were the only look
+        return answer(depths, SeedPlan.fixed(3, plan.min_effect))
+
+    rng = np.random.default_rng(0)
+    naive = [simulate_study(rng, [0.5] * DEPTHS, NOISE, SeedPlan(), answer_fn=one_look) for _ in range(N_STUDIES)]
+    rate = float(np.mean([s.complexity in CLAIMS_EFFECT for s in naive]))
+    assert rate > CAL["false_positive"]

@@ -1,5 +1,5 @@
 """Replicate-based answers on designed studies of known structure (built through Optuna ask/tell), the statistics
-under them, the fixed fallback rules, and JSON facesweep.report/2. Run: ``pytest tests/test_report_replicates.py``.
+under them, the fixed fallback rules, and JSON facesweep.report/3. Run: ``pytest tests/test_report_replicates.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from facesweep.report.records import TrialRecord
 from facesweep.report.render import render_report
 from facesweep.report.schema import SCHEMA, report_to_json
 from facesweep.report.search import group_by_params, overfitting
-from facesweep.report.stats import (
+from facesweep.verdicts.stats import (
     bootstrap_spearman,
     diff_interval,
     mean_interval,
@@ -86,14 +86,16 @@ def test_no_effect_is_never_a_gain_and_needs_evidence_for_no_gain() -> None:
     c = report_of(designed(lambda d: 0.5)).replicates.complexity
     assert c.verdict in (rules.NOT_SHOWN, rules.NO_GAIN) and rules.GAIN not in [s.call for s in c.steps]
     many = report_of(designed(lambda d: 0.5, noise=0.002, k=12)).replicates.complexity  # tight: positive evidence
-    assert many.verdict == rules.NO_GAIN and many.delta == rules.DELTA_FLOOR
-    assert "no-gain band +-0.5 points" in many.sentence
+    # tight seeds decide every step, and none by as much as the smallest difference worth having (a 0.2-point
+    # difference between depths can still read as a real gain or loss: that is what 'gain' means)
+    assert many.decided and many.delta == rules.MIN_EFFECT and all(s.diff.high < many.delta for s in many.steps)
+    assert "smallest difference worth having 1.0 point(s)" in many.sentence
 
 
 def test_effect_smaller_than_the_noise_is_not_shown_either_way() -> None:
     c = report_of(designed(lambda d: 0.5 + 0.002 * d, noise=0.02)).replicates.complexity
-    assert c.verdict == rules.NOT_SHOWN and c.delta > rules.DELTA_FLOOR  # delta = the (larger) seed noise
-    assert c.sentence.startswith("Not shown either way")
+    assert c.verdict == rules.NOT_SHOWN and c.delta == rules.MIN_EFFECT  # the band is the user's, not the noise
+    assert c.sentence.startswith("Not shown either way") and "seeds per depth at this estimate" in c.sentence
 
 
 def test_rise_then_fall_gives_up_to_depth_k_then_worse() -> None:
@@ -123,10 +125,11 @@ def test_depths_are_compared_at_a_matched_epoch() -> None:
 
 # -- epochs ------------------------------------------------------------------------------------------------------
 def test_plateau_epoch_and_overfitting_from_replicate_curves() -> None:
-    study = add_replicates(build_study(overfit_curve(8), depths=[2, 3], epochs=[24], n_trials=2), overfit_curve(8))
+    study = add_replicates(build_study(overfit_curve(8), depths=[2, 3], epochs=[24], n_trials=2), overfit_curve(8),
+                           k=8)  # fmt: skip
     e = report_of(study).replicates.epochs
-    for row in e.depths:
-        assert row.plateau_epoch is not None and 6 <= row.plateau_epoch <= 9
+    for row in e.depths:  # the plateau is the peak: every later epoch gains less than the smallest worthwhile step
+        assert row.plateau_epoch is not None and 7 <= row.plateau_epoch <= 9
         assert row.verdict == "up to epoch k" and row.overfit == "yes" and row.val_loss_min_epoch in (7, 8, 9)
         assert len(row.bands) == 24 and row.bands[0].low < row.bands[0].mean < row.bands[0].high
     assert e.verdict == "up to epoch k" and e.epoch_k == max(r.plateau_epoch for r in e.depths)
@@ -176,10 +179,10 @@ def test_overfitting_counts_only_judgeable_curves() -> None:
 
 
 # -- report output -----------------------------------------------------------------------------------------------
-def test_json_v2_and_both_renderings_of_a_designed_study() -> None:
+def test_json_v3_and_both_renderings_of_a_designed_study() -> None:
     report = report_of(designed(lambda d: 0.40 + 0.03 * min(d, 3)))
     doc = report_to_json([report], "sqlite:///x.db")
-    assert doc["schema"] == SCHEMA == "facesweep.report/2"
+    assert doc["schema"] == SCHEMA == "facesweep.report/3"
     study = doc["studies"][0]
     assert study["design"] == "balanced" and study["answers_from"] == "replicates"
     assert set(study["seed_noise"]) == {"sd", "df", "groups", "values", "delta"} and study["seed_noise"]["df"] == 8
@@ -195,6 +198,9 @@ def test_json_v2_and_both_renderings_of_a_designed_study() -> None:
     assert set(e["replicate_curves"][0]["epochs"][0]) == {"epoch", "mean", "low", "high"}
     assert set(e["plateau_epoch"]) == {"1", "2", "3", "4"}
     assert study["summary"]["n_replicates"] == 12
+    assert study["lead"][0].startswith("Deeper: ") and study["lead"][1].startswith("More epochs: ")
+    assert study["seed_plan"] == {"start": 3, "step": 0, "max_seeds": 3, "min_effect": 0.01, "looks": 1}
+    assert study["decided"] == (c["decided"] and e["decided"])
 
     console = Console(record=True, width=120, color_system=None)
     console.print(render_report(report))
@@ -217,16 +223,17 @@ def test_replicate_plots_are_written(tmp_path) -> None:
 
 
 def test_curves_flat_from_the_first_epoch_are_no_gain() -> None:
-    from facesweep.report.replicates import DepthReplicates, depth_epochs
-    from facesweep.report.stats import mean_interval
+    from facesweep.verdicts.replicates import DepthReplicates, depth_epochs
+    from facesweep.verdicts.sequential import SeedPlan
+    from facesweep.verdicts.stats import mean_interval
 
     rng = np.random.default_rng(0)
     curves = 0.5 + rng.normal(0, 0.001, (4, 6))
     d = DepthReplicates(2, 0, [1, 2, 3, 4], [1, 2, 3, 4], 6, curves[:, -1].tolist(), mean_interval(curves[:, -1]),
                         curves, np.ones_like(curves))  # fmt: skip
-    row = depth_epochs(d, delta=rules.DELTA_FLOOR)
+    row = depth_epochs(d, SeedPlan.fixed(4))
     assert row.plateau_epoch == 1 and row.verdict == rules.NO_GAIN
-    assert "no gain after epoch 1" in row.sentence and row.overfit == "no"
+    assert "no gain worth having after epoch 1" in row.sentence and row.overfit == "no"
 
 
 def test_replicates_asked_for_but_not_finished_say_so() -> None:
@@ -243,7 +250,7 @@ def test_replicates_asked_for_but_not_finished_say_so() -> None:
 def test_power_hint_matches_a_simulation_and_plans_seeds() -> None:
     """The detectable step is the true difference that the simultaneous interval shows as a gain 80% of the time
     (checked by simulation through diff_interval), and seeds_needed inverts it."""
-    from facesweep.report.stats import POWER, SeedNoise, detectable_step, diff_interval, seeds_needed
+    from facesweep.verdicts.stats import POWER, SeedNoise, detectable_step, diff_interval, seeds_needed
 
     sd, n, groups, family = 0.02, 4, 4, 3
     df = groups * (n - 1)

@@ -21,7 +21,8 @@ SUMMARY = "Answer 'does depth help?' and 'do epochs help?' from a study, with th
 EXAMPLES = """
     facesweep report                                   every study in ./facesweep.db, in the terminal
     facesweep report --out report/                     also report/report.md and PNG plots
-    facesweep report --study emotion-synthetic --json  one JSON object (schema: facesweep.report/2)
+    facesweep report --explain                         also each decision rule's full text under its answer
+    facesweep report --study emotion-synthetic --json  one JSON object (schema: facesweep.report/3)
     facesweep report --test ~/fer2013/test             score the best model on a test folder
     facesweep report --storage postgresql://user:pw@db/facesweep
 """
@@ -34,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="studies to report (default: every study in the storage)")  # fmt: skip
     parser.add_argument("--out", type=Path, metavar="DIR", help="write DIR/report.md and PNG plots")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of tables")
+    parser.add_argument("--explain", action="store_true",
+                        help="print each decision rule's full text under its answer (report.md always has them)")
     parser.add_argument("--test", metavar="PATH",
                         help="score the best model on this test folder/CSV instead of the validation split")
     parser.add_argument("--workdir", type=Path, default=Path("."), help="holds facesweep.db (default: .)")
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     console = stdout_console()
     for report in reports:
-        console.print(render_report(report))
+        console.print(render_report(report, explain=args.explain))
     if written:
         console.print(f"wrote {written[0]} and {len(written) - 1} plot(s) in {args.out}")
     return 0

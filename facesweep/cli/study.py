@@ -12,11 +12,15 @@ from pathlib import Path
 
 from facesweep.cli.common import add_command, stderr_console, stdout_console
 from facesweep.errors import UsageError
+from facesweep.verdicts.rules import MIN_EFFECT
+from facesweep.verdicts.sequential import DEFAULT_MAX_SEEDS
 
 SUMMARY = "Optuna sweep over depth, epochs and more; balanced depths, seed replicates; resumable, SQLite or PostgreSQL"
 EXAMPLES = """
-    facesweep study --trials 30                                  synthetic faces, ./facesweep.db, ./runs/
-    facesweep study --trials 40 --replicates 5                   10 trials per depth 1..4, then 5 seeds per depth
+    facesweep study --trials 30                                  synthetic faces, ./facesweep.db, ./runs/; then
+                                                                 seeds until both answers are decided
+    facesweep study --max-seeds 21 --min-effect 0.5              more seeds allowed; half a point is worth having
+    facesweep study --trials 40 --replicates 5                   10 trials per depth 1..4, then a fixed 5 seeds
     facesweep study --design tpe --trials 50                     the sampler picks depths too: just the best model
     facesweep study --task emotion --data ~/fer2013 --trials 50 --metric val_macro_f1
     facesweep study --space space.toml --pruner median           e.g. [depth] low=1 high=4 / [epochs] value=3
@@ -34,9 +38,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="balanced (default): every depth of the space gets an equal share of the trials, TPE "
                         "tunes the rest; tpe: the sampler picks the depth too (best model, uneven depths)")
     parser.add_argument("--replicates", type=int, metavar="K",
-                        help="after the search, re-train each depth's best configuration with K more seeds, full "
-                        "epochs, no pruning or early stopping; 0 = off (default: 3 for balanced, 0 for tpe)")
-    parser.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
+                        help="a fixed design: after the search, re-train each depth's best configuration with K "
+                        "more seeds (full epochs, no pruning or early stopping), read once; 0 = off (default for "
+                        "balanced: seeds until decided, see --max-seeds; for tpe: 0)")
+    parser.add_argument("--max-seeds", type=int, default=DEFAULT_MAX_SEEDS, metavar="N",
+                        help="seeds until decided: 3 seeds per depth's best configuration, then rounds of 2 more "
+                        "for the depths whose step or epoch verdict is still open, at most N per depth (default: "
+                        f"{DEFAULT_MAX_SEEDS}); the intervals are spent over the planned rounds, so stopping early "
+                        "keeps them valid")  # fmt: skip
+    parser.add_argument("--min-effect", type=float, default=100 * MIN_EFFECT, metavar="POINTS",
+                        help="the smallest difference worth having, in points of the metric: a step whose interval "
+                        f"lies below it is 'no gain' (default: {100 * MIN_EFFECT:g})")  # fmt: skip
+    parser.add_argument("--timeout", type=float,
+                        help="seconds after which no new trial starts (also the time budget of the seed rounds)")
     parser.add_argument("--storage", help="Optuna storage URL (default: sqlite:///WORKDIR/facesweep.db)")
     parser.add_argument("--study-name", help="default: TASK-DATA, e.g. emotion-synthetic, emotion-fer2013")
     parser.add_argument("--metric", choices=("val_accuracy", "val_macro_f1"), default="val_accuracy")
@@ -81,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     options = StudyOptions(
         task=args.task, data=args.data, trials=args.trials, timeout=args.timeout, storage=args.storage,
         study_name=args.study_name, metric=args.metric, pruner=args.pruner, space=space, seed=args.seed,
-        design=args.design, replicates=args.replicates,
+        design=args.design, replicates=args.replicates, max_seeds=args.max_seeds, min_effect=args.min_effect / 100,
         workdir=args.workdir, keep=args.keep, jobs=args.jobs, heartbeat=args.heartbeat,
         synthetic_size=_parse_size(args.synthetic_size),
         train_limit=-1 if args.train_limit is None else (args.train_limit or None),
@@ -106,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
         markup=False, highlight=False, soft_wrap=True,
     )  # fmt: skip
     by_depth = ", ".join(f"{d}: {n}" for d, n in summary.complete_by_depth.items())
-    replicates = (f"; replicates {summary.replicates_complete} of {summary.replicates_target} "
-                  f"({summary.replicates} per depth)") if summary.replicates else ""  # fmt: skip
+    replicates = (f"; seed replicates {summary.replicates_complete} of {summary.replicates_target} planned "
+                  f"({summary.replicates} per depth to start)") if summary.replicates else ""  # fmt: skip
     out.print(f"design {summary.design}: complete trials by depth {by_depth}{replicates}",
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     if summary.best is not None:

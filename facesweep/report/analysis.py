@@ -6,7 +6,7 @@
 
 The parts, one purpose each:
 - ``records``: the Optuna adapter (``FrozenTrial`` -> ``TrialRecord``, keys from ``facesweep.sweep.schema``);
-- ``stats``: intervals, Spearman with BCa bootstrap and permutation test, pooled seed noise;
+- ``verdicts`` (one layer down, shared with the study): intervals, the replicate rules, seeds until decided;
 - ``rules``: every decision rule, one definition for the code and the printed text;
 - ``replicates``: the answers from seed replicates (designed studies) -- the report's verdicts when present;
 - ``search``: the answers from the search trials alone -- the labelled fallback without replicates, and the
@@ -45,7 +45,7 @@ from facesweep.report.search import (
     param_importances,
     summarize,
 )
-from facesweep.report.stats import N_BOOT, SEED, Correlation, bootstrap_spearman, rank_average, spearman
+from facesweep.verdicts.stats import N_BOOT, SEED, Correlation, bootstrap_spearman, rank_average, spearman
 
 __all__ = [
     "CURVE_KEYS", "MIN_IMPORTANCE_TRIALS", "N_BOOT", "SEED", "ComplexityAnswer", "Correlation", "EpochsAnswer",
@@ -112,7 +112,7 @@ def analyze_records(
         importances=importances or Importances("none", None, "not computed (plain records carry no distributions)"),
         records=list(records),
         design=info.design,
-        replicates=answer_replicates(records, info.metric),
+        replicates=answer_replicates(records, info.metric, info.seed_plan),
         replicates_wanted=info.replicates,
     )
 

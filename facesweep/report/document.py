@@ -15,11 +15,12 @@ from typing import Any
 
 from facesweep.report import rules
 from facesweep.report.analysis import StudyReport
+from facesweep.report.charts import CurvePanel, DepthRow, curve_chart, depth_chart
 from facesweep.report.replicates import ReplicateAnswers, noise_text, pts
 from facesweep.report.search import GroupStat, fmt_corr, format_count
-from facesweep.report.stats import Interval
 from facesweep.report.tables import TableDoc
 from facesweep.sweep.progress import format_seconds
+from facesweep.verdicts.stats import Interval
 
 NA = "-"
 COMPLEXITY_QUESTION = "Does a deeper model predict better?"
@@ -74,7 +75,13 @@ class Image:
         return PLOT_TITLES.get(self.key, self.key)
 
 
-Block = Line | TableDoc | Answer | Image
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    lines: list[str]  # monospace text (report.charts): the terminal prints it, report.md puts it in a code block
+
+
+Block = Line | TableDoc | Answer | Image | Chart
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class Section:
 class StudyDoc:
     title: str
     subtitle: str
+    lead: list[str]  # the two answers in one line each, with their key numbers: what the report opens with
     answers: list[Answer]
     notes: list[Line]  # beside the answers: the seed noise, or why there is none
     sections: list[Section]
@@ -182,7 +190,10 @@ def _replicate_complexity(rep: ReplicateAnswers, metric: str) -> list[Block]:
         tuple((f"{s.shallower} -> {s.deeper}", str(s.epoch), pts(s.diff.estimate), fmt_ci(s.diff, points=True),
                s.call) for s in c.steps),
     )  # fmt: skip
-    return [by_depth, steps, Line(f"{noise_text(rep.noise)}; no-gain band +-{pts(c.delta, sign=False)} points")]
+    chart = Chart(f"{metric} by depth: mean and 95% interval of the seed replicates",
+                  depth_chart([DepthRow(d.depth, d.mean.estimate, d.mean.low, d.mean.high, d.n) for d in c.depths]))
+    return [by_depth, steps, chart, Line(f"{noise_text(rep.noise)}; smallest difference worth having "
+                                         f"{pts(c.delta, sign=False)} point(s) (--min-effect)")]
 
 
 def _search_complexity(report: StudyReport) -> list[Block]:
@@ -216,12 +227,16 @@ def _replicate_epochs(rep: ReplicateAnswers) -> list[Block]:
              d.overfit + (f" (min at {d.val_loss_min_epoch})" if d.val_loss_min_epoch else ""))
         )  # fmt: skip
     table = TableDoc(
-        "Replicate curves per depth (points; plateau = after it, further epochs gain less than the seed noise)",
+        "Replicate curves per depth (points; plateau = after it, further epochs gain less than the smallest "
+        "difference worth having)",
         ("depth", "seeds", "epochs", "plateau epoch", "gain 1 -> plateau", "gain plateau -> last (95% CI)",
          "verdict", "val loss turned up"),
         tuple(rows),
     )  # fmt: skip
-    return [table, Line(f"Overfitting: {e.overfit_sentence}.")]
+    chart = Chart("Replicate learning curves: mean per epoch (●) and its 95% band (│), one panel per depth (seeds)",
+                  curve_chart([CurvePanel(d.depth, d.n, [b.mean for b in d.bands], [b.low for b in d.bands],
+                                          [b.high for b in d.bands]) for d in e.depths]))  # fmt: skip
+    return [table, chart, Line(f"Overfitting: {e.overfit_sentence}.")]
 
 
 def _search_epochs(report: StudyReport) -> list[Block]:
@@ -285,6 +300,7 @@ def study_document(report: StudyReport) -> StudyDoc:
     return StudyDoc(
         title=f"Study {report.name!r}",
         subtitle=subtitle,
+        lead=lead_lines(report),
         answers=[complexity, epochs],
         notes=notes,
         sections=[
@@ -293,3 +309,80 @@ def study_document(report: StudyReport) -> StudyDoc:
             Section(f"2. Epochs: {EPOCHS_QUESTION.lower().rstrip('?')}?", e_blocks),
         ],
     )
+
+
+# -- the lead: both answers in one line each -------------------------------------------------------------------
+
+
+def _ci(i: Interval) -> str:
+    return f"95% CI {pts(i.low)} to {pts(i.high)}" if i.defined else "no interval"
+
+
+def _deeper_line(rep: ReplicateAnswers) -> str:
+    c = rep.complexity
+    seeds = f"{min(d.n for d in c.depths if d.usable)}+ seeds each" if c.steps else ""
+    gains = [s for s in c.steps if s.call == rules.GAIN]
+    if c.verdict == "yes":
+        s = gains[-1]
+        return (f"Deeper: yes, through depth {c.depth_k}: {pts(s.diff.estimate)} points from {s.shallower} to "
+                f"{s.deeper} ({_ci(s.diff)}), {seeds}")  # fmt: skip
+    if c.verdict == "up to depth k":
+        s = gains[-1]
+        nxt = c.steps[c.steps.index(s) + 1]
+        then = "worse" if nxt.call == rules.LOSS else "no gain"
+        return (f"Deeper: yes up to depth {c.depth_k}, {pts(s.diff.estimate)} points from {s.shallower} to "
+                f"{s.deeper} ({_ci(s.diff)}); then {then}, {pts(nxt.diff.estimate)} from {nxt.shallower} to "
+                f"{nxt.deeper} ({_ci(nxt.diff)}); {seeds}")  # fmt: skip
+    if c.verdict == "worse":
+        s = next(s for s in c.steps if s.call == rules.LOSS)
+        return (f"Deeper: no, worse: {pts(s.diff.estimate)} points from {s.shallower} to {s.deeper} "
+                f"({_ci(s.diff)}), {seeds}")  # fmt: skip
+    if c.verdict == rules.NO_GAIN:
+        return (f"Deeper: no gain worth having: every step below +{pts(c.delta, sign=False)} point(s) "
+                f"(--min-effect), {seeds}")  # fmt: skip
+    if c.verdict == "cannot answer":
+        return f"Deeper: cannot answer yet (fewer than 2 depths with {rules.MIN_VALUES} seed replicates)"
+    open_steps = [s for s in c.steps if s.call == rules.NOT_SHOWN]
+    need = [s.seeds_to_decide for s in open_steps if s.seeds_to_decide]
+    more = f"; about {max(need)} seeds per depth would decide it (--max-seeds)" if need else ""
+    head = f"at least up to depth {c.depth_k}, beyond it undecided" if c.verdict == "at least up to depth k" else (
+        "not decided")
+    return (f"Deeper: {head}: step(s) {', '.join(f'{s.shallower} to {s.deeper}' for s in open_steps)} open after "
+            f"{seeds}{more}")  # fmt: skip
+
+
+def _epochs_line(rep: ReplicateAnswers) -> str:
+    e = rep.epochs
+    judged = [d for d in e.depths if d.verdict != "cannot answer"]
+    if not judged:
+        return f"More epochs: cannot answer yet (no depth with {rules.MIN_VALUES} replicate curves)"
+    means = {d.depth: d.mean.estimate for d in rep.complexity.depths}
+    best = max(judged, key=lambda d: means.get(d.depth, 0.0))  # the depth a user would ship
+    where = f"depth {best.depth}, {best.n} seeds"
+    if e.verdict == "yes":
+        g = best.last_gain
+        last = len(best.bands)
+        return (f"More epochs: yes, still gaining at epoch {last}: {pts(g.estimate)} points from {last - 1} to "  # type: ignore[union-attr]
+                f"{last} ({_ci(g)}) at {where}")  # type: ignore[arg-type]
+    if e.verdict == "up to epoch k":
+        up, after = best.gain_to_plateau, best.gain_after_plateau
+        return (f"More epochs: yes up to epoch {e.epoch_k}, then no gain worth having: {pts(up.estimate)} points "  # type: ignore[union-attr]
+                f"from 1 to {best.plateau_epoch} ({_ci(up)}), {pts(after.estimate)} from {best.plateau_epoch} to "  # type: ignore[arg-type,union-attr]
+                f"{len(best.bands)} ({_ci(after)}) at {where}")  # type: ignore[arg-type]
+    if e.verdict == rules.NO_GAIN:
+        return f"More epochs: no gain worth having after epoch 1 ({where})"
+    per = "; ".join(f"depth {d.depth} {d.verdict if d.verdict != 'up to epoch k' else f'up to epoch {d.plateau_epoch}'}"
+                    for d in judged)  # fmt: skip
+    if e.verdict == "depends on depth":
+        return f"More epochs: depends on depth: {per}"
+    return f"More epochs: not decided: {per}"
+
+
+def lead_lines(report: StudyReport) -> list[str]:
+    """The two answers, one line each, with the key numbers: the first lines of the terminal report."""
+    rep = report.replicates
+    if rep is not None:
+        return [_deeper_line(rep), _epochs_line(rep)]
+    c, e = report.complexity, report.epochs
+    return [f"Deeper: {c.headline} ({SEARCH_ONLY}: no seed replicates, so seed luck is not separated)",
+            f"More epochs: {e.headline} ({SEARCH_ONLY})"]  # fmt: skip

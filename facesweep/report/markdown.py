@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from facesweep.report.analysis import StudyReport
 from facesweep.report.best_model import best_model_headline, best_model_tables
-from facesweep.report.document import Answer, Block, Image, Line, study_document
+from facesweep.report.document import Answer, Block, Chart, Image, Line, study_document
 from facesweep.report.tables import TableDoc
 
 
@@ -29,6 +29,8 @@ def block_markdown(block: Block, plots: Mapping[str, str]) -> list[str]:
         return block.to_markdown()
     if isinstance(block, Answer):
         return answer_markdown(block)
+    if isinstance(block, Chart):
+        return [f"_{block.title}_", "", "```", *block.lines, "```", ""]
     if isinstance(block, Image):
         return [f"![{block.title}]({plots[block.key]})", ""] if block.key in plots else []
     raise TypeError(f"unknown block {type(block).__name__}")
@@ -39,6 +41,7 @@ def study_markdown(report: StudyReport, plots: Mapping[str, str] | None = None) 
     doc = study_document(report)
     out = [f"## {doc.title.replace(repr(report.name), f'`{report.name}`')}", "", doc.subtitle[0].upper() +
            doc.subtitle[1:] + ".", ""]  # fmt: skip
+    out += [f"**{line}**  " for line in doc.lead] + [""]
     out += ["### Answers", ""]
     for line in doc.notes:
         out += block_markdown(line, plots)

@@ -18,6 +18,7 @@ import numpy as np
 
 from facesweep.sweep import schema as keys
 from facesweep.sweep.schema import CURVE_KEYS
+from facesweep.verdicts.sequential import SeedPlan
 
 __all__ = ["CURVE_KEYS", "StudyInfo", "TrialRecord", "record_from_trial", "study_info"]
 
@@ -121,6 +122,7 @@ class StudyInfo:
     design: str = keys.DESIGN_TPE  # "balanced" | "tpe" (studies older than designs: "tpe")
     replicates: int = 0  # K seeds per depth asked for
     depths: list[int] | None = None  # the space's depths, shallowest first
+    seed_plan: SeedPlan | None = None  # how the study spent seeds (None: no study attributes)
 
 
 def study_info(attrs: dict[str, Any] | None) -> StudyInfo:
@@ -133,6 +135,7 @@ def study_info(attrs: dict[str, Any] | None) -> StudyInfo:
         design=keys.study_design(attrs),
         replicates=keys.study_replicates(attrs),
         depths=keys.study_depths(attrs),
+        seed_plan=keys.study_seed_plan(attrs) if attrs else None,
     )
 
 

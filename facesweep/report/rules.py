@@ -1,86 +1,30 @@
-"""The report's decision rules: each one is ONE definition here, whose constants drive the code path and whose
-``text`` is what ``report.md``, the terminal view and ``--json`` print as the rule. Nothing else states a rule.
+"""The report's decision rules: each one is ONE definition, whose constants drive the code path and whose ``text``
+is what ``report.md``, ``--explain`` and ``--json`` print as the rule. Nothing else states a rule.
 
-Calibrated by simulation (``tests/test_report_calibration.py``, through ``answer_replicates``): at the default
-design (depths 1-4, 3 seed replicates each, 8-epoch curves) with seed noise SD 0.75 point, 400 seeded studies
-with no depth effect got a gain or loss verdict 4.5% of the time (a "deeper helps" verdict 3.0%), and a true +2
-points per depth was found ("deeper helps") 93% of the time. Power falls as the seed noise grows: 99.8% at 0.5
-point, 68% at 1 point (97% with --replicates 5); the false-positive rate does not depend on the noise.
+The replicate rules (designed studies: seeds until decided) live one layer down, in ``facesweep.verdicts.rules``,
+because the study reads them too when it decides which depths get more seeds; they are re-exported here so the
+report has one module of rules. This module adds the search-trial fallback rules and their decisions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from facesweep.report.stats import LEVEL, Interval
-
-# -- replicate-based rules (designed studies) ------------------------------------------------------------------
-MIN_VALUES = 3  # replicate values a depth needs before any verdict reads it
-DELTA_FLOOR = 0.005  # metric units: the "no gain" band is +-max(seed noise SD, this)
-MIN_OVERFIT_AFTER = 2  # epochs a curve needs after its validation-loss minimum before "turned up" can be judged
-
-# Measured by tests/test_report_calibration.py (400 studies each, seeds 0 and 1); the test fails if they miss the
-# targets (false positives <= 5%, power >= 80%) or drift from these numbers.
-CALIBRATION = {"depths": 4, "replicates": 3, "noise_sd": 0.0075, "effect": 0.02, "false_positive": 0.045,
-               "power": 0.93}
-
-GAIN, LOSS, NO_GAIN, NOT_SHOWN = "gain", "loss", "no gain", "not shown either way"
-
-
-def no_gain_band(noise_sd: float | None) -> float:
-    """delta: differences inside +-delta count as "no gain" (never below half a point, never below the noise)."""
-    return max(noise_sd or 0.0, DELTA_FLOOR)
-
-
-@dataclass(frozen=True)
-class StepRule:
-    """A difference with its interval -> gain / loss / no gain / not shown either way."""
-
-    text: str = (
-        f"a step is '{NO_GAIN}' only if its {LEVEL:.0%} interval lies inside +-delta (delta = max(seed noise SD, "
-        f"{DELTA_FLOOR:g}): a difference smaller than the seed noise, even a real one, is no gain worth having); "
-        f"otherwise a '{GAIN}' if the interval lies above 0, a '{LOSS}' if below 0, else '{NOT_SHOWN}'"
-    )
-
-    def classify(self, interval: Interval, delta: float) -> str:
-        if not interval.defined:
-            return NOT_SHOWN
-        low, high = float(interval.low), float(interval.high)  # type: ignore[arg-type]
-        if -delta <= low and high <= delta:
-            return NO_GAIN
-        if low > 0:
-            return GAIN
-        if high < 0:
-            return LOSS
-        return NOT_SHOWN
-
-
-STEP = StepRule()
-
-COMPLEXITY_REPLICATE_RULE = (
-    f"from the seed replicates of the best configuration at each depth (depths with < {MIN_VALUES} values left "
-    "out), adjacent depths compared at a matched epoch (the shorter run's last epoch): the difference in mean "
-    f"metric with a {LEVEL:.0%} t interval from the pooled seed noise, simultaneous over all adjacent pairs "
-    f"(Bonferroni); {STEP.text}. Verdict: 'yes' if the deepest step gains; 'up to depth k' if steps gain up to k "
-    f"and every later step is '{NO_GAIN}' or '{LOSS}'; 'at least up to depth k' if a later step is "
-    f"'{NOT_SHOWN}'; 'worse' if no step gains and one loses; '{NO_GAIN}' if every step is '{NO_GAIN}'; else "
-    f"'{NOT_SHOWN}'; 'cannot answer' with fewer than 2 depths of >= {MIN_VALUES} values. Calibrated by "
-    f"simulation at {CALIBRATION['depths']} depths x {CALIBRATION['replicates']} seeds with seed noise SD "
-    f"{100 * CALIBRATION['noise_sd']:g} point: {CALIBRATION['false_positive']:.1%} gain/loss verdicts with no "
-    f"effect, {CALIBRATION['power']:.0%} of true +{100 * CALIBRATION['effect']:g} points per depth found"
+from facesweep.verdicts.rules import (  # noqa: F401  (re-exported: the report's one module of rules)
+    CALIBRATION,
+    COMPLEXITY_REPLICATE_RULE,
+    EPOCHS_REPLICATE_RULE,
+    GAIN,
+    LOSS,
+    MIN_EFFECT,
+    MIN_OVERFIT_AFTER,
+    MIN_VALUES,
+    NO_GAIN,
+    NOT_SHOWN,
+    SEQUENTIAL_RULE,
+    STEP,
+    UNDECIDED,
+    StepRule,
 )
-
-EPOCHS_REPLICATE_RULE = (
-    f"per depth, from its replicates' full learning curves (>= {MIN_VALUES}): the mean metric per epoch with a "
-    f"{LEVEL:.0%} t band; the plateau epoch p = the first epoch after which no later epoch's mean is higher by "
-    f"delta (= max(seed noise SD, {DELTA_FLOOR:g})) or more; 'up to epoch p' if the paired gain from epoch 1 to p "
-    f"has its interval above 0 and the paired gain from p to the last epoch has its upper bound below delta "
-    f"('{NO_GAIN}' when that holds with p = 1); 'yes' if the curve still gains at its last epoch (p = last, gain "
-    f"from epoch 1 above 0); '{NOT_SHOWN}' otherwise. Overall: the per-depth verdicts if they agree (k = the "
-    "largest p), else 'depends on depth'. Overfitting: the "
-    f"mean validation loss has its minimum at epoch m, >= {MIN_OVERFIT_AFTER} epochs ran after it, and the paired "
-    "rise from m to the last epoch has its interval above 0"
-)
+from facesweep.verdicts.stats import LEVEL
 
 # -- fallback rules (search trials only: no replicates) --------------------------------------------------------
 MIN_TRIALS = 5  # completed trials needed for a correlation

@@ -1,42 +1,49 @@
 """``facesweep report --json``: one JSON object for every study in the report.
 
-Schema ``facesweep.report/2`` (keys always present; numbers are null where undefined). Changes from /1: per study
-``design``, ``answers_from`` and ``seed_noise``; ``complexity`` and ``epochs`` answer from seed replicates when
-the study has them (``replicates``/``adjacent``, ``replicate_curves``/``plateau_epoch``), and the search-trial
-answer moved to their ``search`` object (the labelled fallback without replicates, supporting evidence with them);
-CORR gains ``n_used`` and ``p_value``; ``overfitting`` gains ``n_curves`` and ``n_checked`` counts only judgeable
-curves. Metric differences are in metric units (0.031 = 3.1 points)::
+Schema ``facesweep.report/3`` (keys always present; numbers are null where undefined). Changes from /2: per study
+``lead`` (the two one-line answers the terminal report starts with), ``seed_plan`` (how the study spent seeds: start,
+step, max_seeds, min_effect, looks) and ``decided``; ``seed_noise.delta`` is now the smallest difference worth
+having (``--min-effect``), not the seed noise; ``complexity``/``epochs`` gain ``decided``; ``adjacent`` gains
+``seeds_to_decide``; ``replicate_curves`` gains ``last_gain``. Changes from /1: per study ``design``,
+``answers_from`` and ``seed_noise``; answers from seed replicates when the study has them, the search-trial answer
+in their ``search`` object. Metric differences are in metric units (0.031 = 3.1 points)::
 
-    {"schema": "facesweep.report/2",
+    {"schema": "facesweep.report/3",
      "storage": "postgresql://user:***@host/db",          # password redacted
      "studies": [{
        "study": str, "task": str|null, "metric": str, "data": str|null, "data_source": str|null,
        "design": "balanced"|"tpe",                           # "tpe" for studies made before designs
        "answers_from": "replicates"|"search trials",
+       "lead": [str, str],                                   # "Deeper: ...", "More epochs: ..." one line each
+       "decided": bool,                                      # both answers decided (not "not shown either way")
+       "seed_plan": {"start", "step", "max_seeds", "looks": int, "min_effect": float}|null,
        "seed_noise": {"sd": float, "df": int, "groups": int, "values": int,   # pooled SD over replicate groups
-                      "delta": float}|null,                   # the no-gain band +-delta = max(sd, 0.005)
+                      "delta": float}|null,                   # the smallest difference worth having
        "summary": {"counts": {"complete", "pruned", "fail", "running", "waiting": int},
                    "n_trials": int, "n_replicates": int, "total_seconds", "train_seconds", "span_seconds": float,
                    "best": TRIAL|null},
        "depth_table": [TRIAL, ...],                          # best completed search trial per depth
        "complexity": {"question", "verdict": str, "headline": str, "sentence": str, "rule": str,
-                      "depth_k": int|null,
+                      "depth_k": int|null, "decided": bool,
                       # verdict from replicates: "yes"|"up to depth k"|"at least up to depth k"|"worse"|"no gain"|
                       #   "not shown either way"|"cannot answer"; without them, the search verdict below
                       "replicates": [{"depth", "source_trial", "n", "epochs", "mean", "low", "high",
                                       "values": [float], "trials": [int], "seeds": [int]}],   # [] without
-                      "adjacent": [{"shallower", "deeper", "epoch", "diff", "low", "high", "call"}],
+                      "adjacent": [{"shallower", "deeper", "epoch", "diff", "low", "high", "call",
+                                    "seeds_to_decide": int|null}],   # open steps: seeds per depth at this estimate
                       "excluded_depths": [int],               # fewer than 3 replicate values
                       "power": {"seeds": int, "detectable_step": float,   # the step these seeds show with 80%
-                                "step": float, "seeds_for_step": int|null}|null,   # power; seeds a 2-point
-                                                                      #   step needs (null: over 10,000)
+                                "step": float, "seeds_for_step": int|null}|null,   # power; seeds a step of
+                                                                      #   min_effect needs (null: over 10,000)
                       "search": SEARCH_COMPLEXITY},
        "epochs": {"question", "verdict": str, "headline": str, "sentence": str, "rule": str, "epoch_k": int|null,
+                  "decided": bool,
                   # from replicates: "yes"|"up to epoch k"|"no gain"|"depends on depth"|"not shown either way"|
                   #   "cannot answer"
                   "replicate_curves": [{"depth", "n", "epochs": [{"epoch", "mean", "low", "high"}],
                                         "plateau_epoch": int|null, "verdict": str,
                                         "gain_to_plateau": DIFF|null, "gain_after_plateau": DIFF|null,
+                                        "last_gain": DIFF|null,
                                         "overfit": "yes"|"no"|"cannot tell", "val_loss_min_epoch": int|null,
                                         "val_loss_rise": DIFF|null}],
                   "plateau_epoch": {depth: int|null},
@@ -82,11 +89,11 @@ from typing import Any
 
 from facesweep.report import rules
 from facesweep.report.analysis import StudyReport
-from facesweep.report.document import COMPLEXITY_QUESTION, EPOCHS_QUESTION
+from facesweep.report.document import COMPLEXITY_QUESTION, EPOCHS_QUESTION, lead_lines
 from facesweep.report.search import Correlation, TrialMetrics
-from facesweep.report.stats import Interval
+from facesweep.verdicts.stats import Interval
 
-SCHEMA = "facesweep.report/2"
+SCHEMA = "facesweep.report/3"
 
 
 def _clean(value: Any) -> Any:
@@ -167,6 +174,7 @@ def _complexity(report: StudyReport) -> dict[str, Any]:
         "sentence": c.sentence,
         "rule": rules.COMPLEXITY_REPLICATE_RULE,
         "depth_k": c.depth_k,
+        "decided": c.decided,
         "replicates": [
             {"depth": d.depth, "source_trial": d.source_trial, "n": d.n, "epochs": d.epochs, "mean": d.mean.estimate,
              "low": d.mean.low, "high": d.mean.high, "values": d.values, "trials": d.trials, "seeds": d.seeds}
@@ -174,7 +182,7 @@ def _complexity(report: StudyReport) -> dict[str, Any]:
         ],
         "adjacent": [
             {"shallower": s.shallower, "deeper": s.deeper, "epoch": s.epoch, "diff": s.diff.estimate,
-             "low": s.diff.low, "high": s.diff.high, "call": s.call}
+             "low": s.diff.low, "high": s.diff.high, "call": s.call, "seeds_to_decide": s.seeds_to_decide}
             for s in c.steps
         ],
         "excluded_depths": c.excluded,
@@ -201,10 +209,11 @@ def _epochs(report: StudyReport) -> dict[str, Any]:
         "sentence": e.sentence,
         "rule": rules.EPOCHS_REPLICATE_RULE,
         "epoch_k": e.epoch_k,
+        "decided": e.decided,
         "replicate_curves": [
             {"depth": d.depth, "n": d.n, "epochs": [dataclasses.asdict(b) for b in d.bands],
              "plateau_epoch": d.plateau_epoch, "verdict": d.verdict, "gain_to_plateau": _diff(d.gain_to_plateau),
-             "gain_after_plateau": _diff(d.gain_after_plateau), "overfit": d.overfit,
+             "gain_after_plateau": _diff(d.gain_after_plateau), "last_gain": _diff(d.last_gain), "overfit": d.overfit,
              "val_loss_min_epoch": d.val_loss_min_epoch, "val_loss_rise": _diff(d.val_loss_rise)}
             for d in e.depths
         ],
@@ -227,6 +236,9 @@ def study_to_json(report: StudyReport) -> dict[str, Any]:
         "data_source": report.data_source,
         "design": report.design,
         "answers_from": "replicates" if rep is not None else "search trials",
+        "lead": lead_lines(report),
+        "decided": rep is not None and rep.decided,
+        "seed_plan": rep.plan.to_dict() if rep is not None else None,
         "seed_noise": noise,
         "summary": {
             "counts": s.counts,

@@ -31,7 +31,7 @@ from facesweep.report.rules import (
     correlation_below,
     strength_of,
 )
-from facesweep.report.stats import N_BOOT, SEED, Correlation, bootstrap_spearman
+from facesweep.verdicts.stats import N_BOOT, SEED, Correlation, bootstrap_spearman
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ reaches the same decisions from the same rows, and a resumed study picks up wher
   stay near chance, and the median pruner prunes about half of them.)
 - ``tpe``: the sampler picks the depth too (the behaviour before designs): best for "just give me the best model".
 - Replicates: once the search is complete, the best complete search trial of each depth is re-trained with seeds
-  ``seed + 1 .. seed + K`` (``replicate_slots``), all its parameters fixed, without pruning or early stopping.
+  ``seed + 1 .. seed + T_d`` (``replicate_slots``), all its parameters fixed, without pruning or early stopping.
+  ``T_d`` comes from the study's ``SeedPlan`` (``replicate_targets``): the start seeds for every depth, then --
+  in the sequential plan, the default -- rounds of more seeds for the depths whose step or epoch verdict is still
+  undecided, read from the complete replicates with the report's own code (``verdicts``), until every verdict is
+  decided or ``max_seeds``. A round is decided only when no replicate is running or waiting, so every worker of
+  a shared study reads the same complete rows and enqueues the same slots.
 - ``surplus_reason``: two workers can pass the same check at once; after ``ask`` the later trial (the higher
   number) gives way and is told FAIL with ``error = "surplus: ..."``.
 
@@ -40,6 +45,8 @@ from facesweep.model.config import Config
 from facesweep.sweep import schema
 from facesweep.sweep.schema import SURPLUS
 from facesweep.sweep.space import SearchSpace
+from facesweep.verdicts.replicates import Replicate, ReplicateAnswers, answer, group_replicates
+from facesweep.verdicts.sequential import SeedPlan, next_targets
 
 MIN_COMPLETE_PER_DEPTH = 5  # complete search trials per depth before any of that depth's trials may be pruned
 MAX_REPLICATE_ATTEMPTS = 3  # failed attempts after which a replicate slot is given up (e.g. it diverges)
@@ -56,19 +63,26 @@ class Plan:
     design: str  # "balanced" | "tpe"
     target: int  # finished (complete or pruned) search trials wanted
     depths: tuple[int, ...]  # depth values of the space, shallowest first
-    replicates: int = 0  # K seeds per depth's best configuration
+    seeds: SeedPlan | None = None  # how each depth's best configuration is replicated; None = no replicates
     seed: int = 0
     quotas: dict[int, int] = field(default_factory=dict)  # balanced only: finished search trials per depth
+    metric: str = "val_accuracy"  # what the verdicts read
 
     @classmethod
-    def make(cls, design: str, target: int, depths: Sequence[int], replicates: int = 0, seed: int = 0) -> Plan:
+    def make(cls, design: str, target: int, depths: Sequence[int], seeds: SeedPlan | None = None, seed: int = 0,
+             metric: str = "val_accuracy") -> Plan:  # fmt: skip
         depths = tuple(sorted(set(int(d) for d in depths)))
         quotas = depth_quotas(target, depths, seed) if design == schema.DESIGN_BALANCED else {}
-        return cls(design, target, depths, replicates, seed, quotas)
+        return cls(design, target, depths, seeds, seed, quotas, metric)
 
     @property
     def balanced(self) -> bool:
         return self.design == schema.DESIGN_BALANCED
+
+    @property
+    def replicates(self) -> int:
+        """Seeds per depth in the first round (0: no replicates)."""
+        return self.seeds.start if self.seeds is not None else 0
 
 
 def depth_values(space: SearchSpace, base: Config) -> tuple[int, ...]:
@@ -142,23 +156,67 @@ class ReplicateSlot:
                 schema.REPLICATE_SEED: int(self.seed), schema.ASSIGNED_DEPTH: int(self.depth)}  # fmt: skip
 
 
-def replicate_seeds(plan: Plan) -> list[int]:
-    return [plan.seed + 1 + j for j in range(plan.replicates)]
+def replicate_seeds(plan: Plan, count: int) -> list[int]:
+    """The seeds of a depth's first ``count`` replicates: ``seed + 1 .. seed + count``."""
+    return [plan.seed + 1 + j for j in range(count)]
 
 
 def _slot_of(trial: Any) -> tuple[int | None, int | None]:
     return schema.replicate_source(trial), schema.replicate_seed(trial)
 
 
+def replicate_rows(trials: Sequence[Any], metric: str) -> list[Replicate]:
+    """The complete replicates as the verdicts read them (the report builds the same rows from its records)."""
+    rows = []
+    for t in schema.replicate_trials(trials):
+        if t.state != TrialState.COMPLETE or schema.trial_depth(t) is None:
+            continue
+        curve = t.user_attrs.get(schema.CURVE) or {}
+        source = schema.replicate_source(t)
+        rows.append(Replicate(t.number, int(schema.trial_depth(t)), -1 if source is None else int(source),
+                              schema.replicate_seed(t), list(curve.get(metric) or []),
+                              list(curve.get("val_loss") or [])))  # fmt: skip
+    return rows
+
+
+def replicate_answers(trials: Sequence[Any], plan: Plan) -> ReplicateAnswers | None:
+    """The verdicts on the complete replicates of each depth's best configuration, as the report will read them."""
+    if plan.seeds is None:
+        return None
+    sources = {t.number for t in best_by_depth(trials, plan.depths).values()}
+    rows = [r for r in replicate_rows(trials, plan.metric) if r.source in sources]
+    return answer(group_replicates(rows), plan.seeds) if rows else None
+
+
+def replicate_targets(trials: Sequence[Any], plan: Plan) -> dict[int, int]:
+    """Seeds wanted per depth (``depth -> T``): the seeds already planned while a round runs; after a round, what
+    ``verdicts.sequential.next_targets`` asks for on the complete replicates (the same when all is decided)."""
+    if plan.seeds is None:
+        return {}
+    best = best_by_depth(trials, plan.depths)
+    replicates = schema.replicate_trials(trials)
+    current = {}
+    for depth, source in best.items():
+        seeds = [s for (src, s) in map(_slot_of, replicates) if src == source.number and s is not None]
+        current[depth] = max((s - plan.seed for s in seeds), default=0)
+    if any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in replicates) or any(
+        n < plan.seeds.start for n in current.values()
+    ):
+        return next_targets(None, current, plan.seeds)
+    return next_targets(replicate_answers(trials, plan), current, plan.seeds)
+
+
 def replicate_slots(trials: Sequence[Any], plan: Plan) -> list[ReplicateSlot]:
-    """Replicates still to enqueue: for each depth's best search trial, the seeds with no complete, running or
-    waiting replicate (and fewer than ``MAX_REPLICATE_ATTEMPTS`` genuine failures), shallowest depth first."""
+    """Replicates still to enqueue: for each depth's best search trial, the seeds up to its target with no
+    complete, running or waiting replicate (and fewer than ``MAX_REPLICATE_ATTEMPTS`` genuine failures),
+    shallowest depth first."""
     if plan.replicates <= 0:
         return []
+    targets = replicate_targets(trials, plan)
     replicates = schema.replicate_trials(trials)
     missing = []
     for depth, source in sorted(best_by_depth(trials, plan.depths).items()):
-        for seed in replicate_seeds(plan):
+        for seed in replicate_seeds(plan, targets.get(depth, 0)):
             mine = [t for t in replicates if _slot_of(t) == (source.number, seed)]
             if any(t.state in ACTIVE for t in mine):
                 continue

@@ -25,7 +25,9 @@ Study user attributes::
 
     task, metric, data, data_source, facesweep_version, space   (as before)
     design           "balanced" | "tpe"; missing on older studies -> "tpe"
-    replicates       int K, replicates wanted per depth (the latest run's --replicates); missing -> 0
+    replicates       int K, replicates wanted per depth at the start (the first round); missing -> 0
+    seed_plan        {"start", "step", "max_seeds", "min_effect", "looks"}: how seeds are spent until the verdicts
+                     are decided (``verdicts.sequential.SeedPlan``); missing -> a fixed design of ``replicates``
     depths           [int], the depth values of the search space, shallowest first
 
 A search trial's depth is ``params["depth"]`` once it ran (``assigned_depth`` while it waits in the queue); a
@@ -36,6 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
+
+from facesweep.verdicts.sequential import SeedPlan
 
 # -- trial user attributes -------------------------------------------------------------------------------------
 CURVE = "curve"
@@ -71,6 +75,7 @@ SPACE = "space"
 DESIGN = "design"
 REPLICATES = "replicates"
 DEPTHS = "depths"
+SEED_PLAN = "seed_plan"
 
 DESIGN_BALANCED = "balanced"
 DESIGN_TPE = "tpe"
@@ -153,6 +158,11 @@ def study_design(attrs: Mapping[str, Any]) -> str:
 
 def study_replicates(attrs: Mapping[str, Any]) -> int:
     return int(attrs.get(REPLICATES) or 0)
+
+
+def study_seed_plan(attrs: Mapping[str, Any]) -> SeedPlan:
+    """How the study spends seeds (``verdicts.sequential.SeedPlan``); a study from before plans: fixed K."""
+    return SeedPlan.from_dict(attrs.get(SEED_PLAN), study_replicates(attrs))
 
 
 def study_depths(attrs: Mapping[str, Any]) -> list[int] | None:

@@ -9,8 +9,10 @@
   while complete + running < N, so two processes on one PostgreSQL study end with exactly N (a dead worker's trial
   is failed through the heartbeat and replaced).
 - The design (``sweep/design.py``): ``balanced`` (default) enqueues each search trial's depth so every depth gets
-  an equal share; ``tpe`` lets the sampler pick it. Then ``--replicates K`` re-trains each depth's best
-  configuration with K more seeds, as ordinary enqueued trials (stored, resumed, shared like any other).
+  an equal share; ``tpe`` lets the sampler pick it. Then each depth's best configuration is re-trained with more
+  seeds, as ordinary enqueued trials (stored, resumed, shared like any other): by default in rounds until every
+  verdict is decided (``verdicts.sequential``: 3 seeds, +2 a round for undecided depths, at most ``--max-seeds``),
+  or a fixed ``--replicates K``.
 - Ctrl-C: the running trial is told FAIL (attributes kept), then KeyboardInterrupt propagates (the CLI exits 130).
   ``TrainingDiverged`` (and any other ``FacesweepError``) fails that trial alone and the study goes on.
 """
@@ -42,12 +44,11 @@ from facesweep.sweep.progress import Reporter, StateReporter, SweepState
 from facesweep.sweep.schema import CURVE_KEYS, DESIGNS
 from facesweep.sweep.space import SearchSpace, default_space, suggest_config
 from facesweep.sweep.storage import DEFAULT_HEARTBEAT, Heartbeat, default_storage_url, fail_stale, open_storage, redact
+from facesweep.verdicts.rules import MIN_EFFECT, MIN_VALUES
+from facesweep.verdicts.sequential import DEFAULT_MAX_SEEDS, DEFAULT_START, SeedPlan
 
 METRICS = ("val_accuracy", "val_macro_f1")
 PRUNERS = ("auto", "depth-median", "hyperband", "median", "none")
-# Seeds per depth's best configuration in the balanced design: 3 values are the fewest the report draws a verdict
-# from, and 4 depths x 3 replicates keep `facesweep study --trials 30` within ten minutes on a 2-core CPU.
-DEFAULT_REPLICATES = 3
 # The default synthetic sweep trains on this many of the 7000 synthetic train images (val stays whole) so that
 # `facesweep study --trials 30`, replicates included, fits in about ten minutes on a 2-core CPU.
 SYNTHETIC_TRAIN_LIMIT = 1000
@@ -69,7 +70,10 @@ class StudyOptions:
     pruner: str = "auto"  # "auto" (depth-median for balanced, hyperband for tpe) | "depth-median" | "hyperband" |
     #                       "median" | "none"
     design: str = "balanced"  # "balanced": depth assigned in equal shares | "tpe": the sampler picks it
-    replicates: int | None = None  # seeds per depth's best config; None = DEFAULT_REPLICATES (balanced), 0 (tpe)
+    replicates: int | None = None  # a fixed K seeds per depth's best config; None = seeds until decided (balanced),
+    #                                0 (tpe)
+    max_seeds: int = DEFAULT_MAX_SEEDS  # seeds per depth at most, seeds until decided
+    min_effect: float = MIN_EFFECT  # metric units: the smallest difference worth having (the no-gain band)
     space: SearchSpace | None = None  # None = default_space(task, data size)
     seed: int = 0  # sampler seed (per trial: seed and trial number) and Config.seed
     workdir: Path = Path(".")  # holds facesweep.db and runs/<study>/
@@ -91,10 +95,13 @@ class StudyOptions:
             return self.pruner
         return "depth-median" if self.design == schema.DESIGN_BALANCED else "hyperband"
 
-    def resolved_replicates(self) -> int:
+    def resolved_seed_plan(self) -> SeedPlan | None:
+        """The fixed ``--replicates K``, seeds until decided (balanced default), or None (no replicates)."""
         if self.replicates is not None:
-            return self.replicates
-        return DEFAULT_REPLICATES if self.design == schema.DESIGN_BALANCED else 0
+            return SeedPlan.fixed(self.replicates, self.min_effect) if self.replicates > 0 else None
+        if self.design != schema.DESIGN_BALANCED:
+            return None
+        return SeedPlan(max_seeds=self.max_seeds, min_effect=self.min_effect)
 
 
 @dataclass
@@ -112,8 +119,8 @@ class StudySummary:
     run_failed: int
     design: str  # "balanced" | "tpe"
     complete_by_depth: dict[int, int]  # complete search trials per depth
-    replicates: int  # K, seeds per depth's best configuration
-    replicates_target: int  # K x depths with a complete search trial
+    replicates: int  # seeds per depth's best configuration in the first round (0: none)
+    replicates_target: int  # seeds planned over the depths with a complete search trial (grows by rounds)
     replicates_complete: int  # complete replicates of those sources in storage
     run_replicates: int  # replicates completed by this worker in this run
     best: dict | None  # number, value, params, artifact
@@ -412,8 +419,8 @@ def run_study(
     for param in space.params:  # defaults are checked too: a bad default must not surface mid-sweep
         for value in param.extremes():
             dataclasses.replace(base, **{param.name: value}).validate()
-    plan = Plan.make(options.design, options.trials, depth_values(space, base), options.resolved_replicates(),
-                     options.seed)  # fmt: skip
+    plan = Plan.make(options.design, options.trials, depth_values(space, base), options.resolved_seed_plan(),
+                     options.seed, options.metric)  # fmt: skip
     pruner = options.resolved_pruner()
     if plan.balanced and pruner in ("hyperband", "median") and len(plan.depths) > 1:
         raise UsageError(
@@ -491,10 +498,11 @@ def run_study(
     by_state = {s: sum(1 for t in search if t.state == s and not schema.is_surplus(t)) for s in TrialState}
     by_depth = {d: sum(1 for t in search if t.state == TrialState.COMPLETE and schema.trial_depth(t) == d)
                 for d in plan.depths}  # fmt: skip
-    sources = {t.number for t in design.best_by_depth(trials, plan.depths).values()}
-    seeds = design.replicate_seeds(plan)
+    best = design.best_by_depth(trials, plan.depths)
+    targets = design.replicate_targets(trials, plan)
+    wanted = {(t.number, s) for d, t in best.items() for s in design.replicate_seeds(plan, targets.get(d, 0))}
     replicated = [t for t in schema.replicate_trials(trials) if t.state == TrialState.COMPLETE
-                  and schema.replicate_source(t) in sources and schema.replicate_seed(t) in seeds]  # fmt: skip
+                  and (schema.replicate_source(t), schema.replicate_seed(t)) in wanted]  # fmt: skip
     link = folder / "best"
     return StudySummary(
         study_name=name,
@@ -511,7 +519,7 @@ def run_study(
         design=plan.design,
         complete_by_depth=by_depth,
         replicates=plan.replicates,
-        replicates_target=plan.replicates * len(sources),
+        replicates_target=len(wanted),
         replicates_complete=len(replicated),
         run_replicates=counts.replicates,
         best=None if best is None else {
@@ -545,6 +553,13 @@ def _check_options(options: StudyOptions) -> None:
         raise UsageError(f"unknown design {options.design!r}; choose one of: {', '.join(DESIGNS)}")
     if options.replicates is not None and options.replicates < 0:
         raise UsageError(f"--replicates must be >= 0, got {options.replicates}")
+    if options.replicates is not None and 0 < options.replicates < MIN_VALUES:
+        raise UsageError(f"--replicates must be 0 or >= {MIN_VALUES} (the fewest seeds a verdict reads), "
+                         f"got {options.replicates}")  # fmt: skip
+    if options.max_seeds < DEFAULT_START:
+        raise UsageError(f"--max-seeds must be >= {DEFAULT_START} (the first round), got {options.max_seeds}")
+    if not 0 < options.min_effect < 1:
+        raise UsageError(f"--min-effect must be between 0 and 100 points, got {100 * options.min_effect:g}")
 
 
 def _claim_study(
@@ -571,7 +586,8 @@ def _claim_study(
         study.set_user_attr(schema.DATA_SOURCE, dataset.source)
         study.set_user_attr(schema.FACESWEEP_VERSION, __version__)
         study.set_user_attr(schema.SPACE, space.to_dict())
-    study.set_user_attr(schema.REPLICATES, plan.replicates)  # the latest run's K: what the report expects
+    study.set_user_attr(schema.REPLICATES, plan.replicates)  # the latest run's first round: what the report expects
+    study.set_user_attr(schema.SEED_PLAN, plan.seeds.to_dict() if plan.seeds is not None else None)
     study.set_user_attr(schema.DEPTHS, list(plan.depths))
 
 

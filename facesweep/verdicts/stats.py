@@ -1,7 +1,7 @@
-"""Statistics the report's rules read: ranks and Spearman, bootstrap (BCa) and exact permutation for the search
+"""Statistics the verdicts read: ranks and Spearman, bootstrap (BCa) and exact permutation for the search
 trials, Student-t intervals for seed replicates. Pure numpy (scipy only for the t and normal quantiles).
 
-    from facesweep.report.stats import mean_interval, diff_interval, bootstrap_spearman
+    from facesweep.verdicts.stats import mean_interval, diff_interval, bootstrap_spearman
     mean_interval([0.61, 0.62, 0.60])          # Interval(estimate=0.61, low=..., high=..., n=3, df=2)
 
 Why t intervals for replicates: a depth has 3-5 seed replicates; a bootstrap of 3 values has only 10 distinct
@@ -61,18 +61,18 @@ def _quantile_for(level: float, family: int) -> float:
     return 1 - (1 - level) / (2 * max(1, family))
 
 
-def mean_interval(values: Sequence[float], *, level: float = LEVEL) -> Interval:
-    """Mean and Student-t interval of the values (undefined below 2 values)."""
+def mean_interval(values: Sequence[float], *, level: float = LEVEL, family: int = 1) -> Interval:
+    """Mean and Student-t interval of the values (undefined below 2 values), simultaneous over ``family``."""
     x = np.asarray(values, dtype=np.float64)
     x = x[np.isfinite(x)]
     n = int(x.size)
     if n == 0:
-        return Interval(float("nan"), None, None, 0, None, level)
+        return Interval(float("nan"), None, None, 0, None, level, family)
     mean = float(x.mean())
     if n < 2:
-        return Interval(mean, None, None, n, None, level)
-    half = t_quantile(_quantile_for(level, 1), n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, n, float(n - 1), level)
+        return Interval(mean, None, None, n, None, level, family)
+    half = t_quantile(_quantile_for(level, family), n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, n, float(n - 1), level, family)
 
 
 @dataclass(frozen=True)
@@ -150,11 +150,13 @@ def diff_interval(
     return Interval(diff, diff - half, diff + half, min(na, nb), df, level, family)
 
 
-def paired_interval(first: Sequence[float], second: Sequence[float], *, level: float = LEVEL) -> Interval:
-    """mean(second - first) over pairs (the same replicate at two epochs), t interval."""
+def paired_interval(first: Sequence[float], second: Sequence[float], *, level: float = LEVEL,
+                    family: int = 1) -> Interval:  # fmt: skip
+    """mean(second - first) over pairs (the same replicate at two epochs), t interval (simultaneous over
+    ``family``)."""
     a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
     d = b - a
-    return mean_interval(d[np.isfinite(d)], level=level)
+    return mean_interval(d[np.isfinite(d)], level=level, family=family)
 
 
 # --------------------------------------------------------------------------------------------------------------
