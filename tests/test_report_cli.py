@@ -51,7 +51,10 @@ def test_json_schema_and_answers(two_studies: Path, capsys: pytest.CaptureFixtur
     assert [s["study"] for s in doc["studies"]] == ["emotion-synthetic", "overfit"]
     study = doc["studies"][0]
     assert set(study) == {"study", "task", "metric", "data", "data_source", "design", "answers_from", "seed_noise",
-                          "summary", "depth_table", "complexity", "epochs", "best_model"}  # fmt: skip
+                          "summary", "depth_table", "complexity", "epochs", "best_model", "lead", "decided",
+                          "seed_plan"}  # fmt: skip
+    assert study["lead"][0].startswith("Deeper: ") and "search trials only" in study["lead"][0]
+    assert study["decided"] is False and study["seed_plan"] is None
     assert study["design"] == "tpe" and study["answers_from"] == "search trials" and study["seed_noise"] is None
     assert study["summary"]["counts"]["complete"] == 23 and study["summary"]["counts"]["fail"] == 1
     assert set(study["summary"]["best"]) == TRIAL_KEYS

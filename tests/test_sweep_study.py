@@ -405,6 +405,47 @@ def test_replicates_retrain_each_depths_best_with_new_seeds(tmp_path: Path) -> N
     assert (again.run_complete, again.run_replicates, len(train.calls)) == (0, 0, 16)  # nothing left to do
 
 
+def test_seeds_until_decided_add_rounds_only_where_a_verdict_is_open(tmp_path: Path) -> None:
+    """Depth 1 -> 2 is a 10-point step (decided by the first 3 seeds); 2 -> 3 is 1.5 points at 1 point of seed
+    noise (open at 3 seeds): only depths 2 and 3 get more seeds, in lockstep rounds, and the study stops when the
+    verdicts are decided or at --max-seeds; a second run has nothing left to do."""
+    from facesweep.sweep import schema
+    from facesweep.sweep.design import replicate_answers, replicate_targets
+    from facesweep.verdicts.sequential import SeedPlan
+
+    base = {1: 0.50, 2: 0.60, 3: 0.615}
+
+    def curve(config: Any, epoch: int) -> float:  # flat curves: the epoch verdict is 'no gain' at once
+        return base[config.depth] + float(np.random.default_rng(config.seed).normal(0, 0.01))
+
+    space = SearchSpace((Param("depth", "categorical", choices=(1, 2, 3)), Param("epochs", "fixed", value=3),
+                         Param("learning_rate", "float", 1e-4, 1e-2, log=True)))  # fmt: skip
+    opts = balanced(tmp_path, trials=6, replicates=None, max_seeds=9, space=space)
+    summary = run_study(opts, train_fn=make_train(curve), save_fn=fake_save, data=tiny_data())
+    study = study_of(tmp_path)
+    trials = study.trials
+    assert study.user_attrs["seed_plan"] == {"start": 3, "step": 2, "max_seeds": 9, "min_effect": 0.01, "looks": 4}
+    seeds = {d: sorted(schema.replicate_seed(t) for t in schema.replicate_trials(trials) if schema.trial_depth(t) == d)
+             for d in (1, 2, 3)}  # fmt: skip
+    assert seeds[1] == [1, 2, 3]  # decided at the first look: never more
+    assert len(seeds[2]) == len(seeds[3]) > 3 and seeds[2] == list(range(1, len(seeds[2]) + 1))
+    plan_answers = replicate_answers(trials, _plan_of(study))
+    assert plan_answers is not None
+    assert plan_answers.decided or len(seeds[2]) == 9  # stopped because decided, or at --max-seeds
+    assert replicate_targets(trials, _plan_of(study)) == {d: len(v) for d, v in seeds.items()}  # nothing more
+    assert summary.replicates_target == summary.replicates_complete == sum(len(v) for v in seeds.values())
+    again = run_study(opts, train_fn=make_train(curve), save_fn=fake_save, data=tiny_data())
+    assert again.run_replicates == 0 and again.run_complete == 0
+    assert SeedPlan.from_dict(study.user_attrs["seed_plan"]).looks == 4
+
+
+def _plan_of(study: optuna.Study):  # noqa: ANN202
+    from facesweep.sweep import schema
+    from facesweep.sweep.design import Plan
+
+    return Plan.make("balanced", 6, (1, 2, 3), schema.study_seed_plan(study.user_attrs))
+
+
 def test_replicates_interrupted_then_resumed_end_with_exactly_k(tmp_path: Path) -> None:
     from facesweep.sweep import schema
 

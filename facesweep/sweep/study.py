@@ -44,7 +44,7 @@ from facesweep.sweep.progress import Reporter, StateReporter, SweepState
 from facesweep.sweep.schema import CURVE_KEYS, DESIGNS
 from facesweep.sweep.space import SearchSpace, default_space, suggest_config
 from facesweep.sweep.storage import DEFAULT_HEARTBEAT, Heartbeat, default_storage_url, fail_stale, open_storage, redact
-from facesweep.verdicts.rules import MIN_EFFECT, MIN_VALUES
+from facesweep.verdicts.rules import MIN_EFFECT
 from facesweep.verdicts.sequential import DEFAULT_MAX_SEEDS, DEFAULT_START, SeedPlan
 
 METRICS = ("val_accuracy", "val_macro_f1")
@@ -498,9 +498,9 @@ def run_study(
     by_state = {s: sum(1 for t in search if t.state == s and not schema.is_surplus(t)) for s in TrialState}
     by_depth = {d: sum(1 for t in search if t.state == TrialState.COMPLETE and schema.trial_depth(t) == d)
                 for d in plan.depths}  # fmt: skip
-    best = design.best_by_depth(trials, plan.depths)
+    sources = design.best_by_depth(trials, plan.depths)
     targets = design.replicate_targets(trials, plan)
-    wanted = {(t.number, s) for d, t in best.items() for s in design.replicate_seeds(plan, targets.get(d, 0))}
+    wanted = {(t.number, s) for d, t in sources.items() for s in design.replicate_seeds(plan, targets.get(d, 0))}
     replicated = [t for t in schema.replicate_trials(trials) if t.state == TrialState.COMPLETE
                   and (schema.replicate_source(t), schema.replicate_seed(t)) in wanted]  # fmt: skip
     link = folder / "best"
@@ -553,9 +553,6 @@ def _check_options(options: StudyOptions) -> None:
         raise UsageError(f"unknown design {options.design!r}; choose one of: {', '.join(DESIGNS)}")
     if options.replicates is not None and options.replicates < 0:
         raise UsageError(f"--replicates must be >= 0, got {options.replicates}")
-    if options.replicates is not None and 0 < options.replicates < MIN_VALUES:
-        raise UsageError(f"--replicates must be 0 or >= {MIN_VALUES} (the fewest seeds a verdict reads), "
-                         f"got {options.replicates}")  # fmt: skip
     if options.max_seeds < DEFAULT_START:
         raise UsageError(f"--max-seeds must be >= {DEFAULT_START} (the first round), got {options.max_seeds}")
     if not 0 < options.min_effect < 1:
