@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--heartbeat", type=int, default=10, metavar="S",
                         help="seconds between a trial's heartbeats; a killed worker's trial fails after 3x this")
     parser.add_argument("--train-limit", type=int, metavar="N",
-                        help="train on a fixed subset of N train images (default: 1000 for the synthetic set, "
+                        help="train on a fixed subset of N train images (default: 2000 for the synthetic set, "
                         "all for real data; 0 = all)")
     parser.add_argument("--json", action="store_true", help="print a summary object on stdout")
     # For tests and quick tries: the synthetic set's size, "N_TRAIN,N_VAL".

@@ -101,6 +101,10 @@ class Config:
     class_weighting: str = knob("none", "loss weight per class: 'balanced' = 1/frequency, 'sqrt' = 1/sqrt(frequency)",
                                 flag="--class-weighting", choices=CLASS_WEIGHTINGS)  # fmt: skip
     label_smoothing: float = knob(0.0, "softmax cross-entropy label smoothing", flag="--label-smoothing", metavar="X")
+    dense_lr_ref: int = knob(1024, "dense kernels' Adam updates scaled by min(1, sqrt(REF / fan-in)), so one step "
+                             "cannot push every head unit below zero (a large flatten, e.g. 24x24x16 after depth "
+                             "1, killed the head and left a seed at chance); 0 = off", flag="--dense-lr-ref",
+                             metavar="REF")  # fmt: skip
     seed: int = knob(0, "parameter init, dropout, augmentation and shuffling seed", flag="--seed", metavar="S")
     extra: dict = knob(help="free-form notes, not used by training", searchable=False, default_factory=dict,
                        compare=False)  # fmt: skip
@@ -160,6 +164,7 @@ class Config:
                 f"class_weighting must be one of {', '.join(CLASS_WEIGHTINGS)}, got {self.class_weighting!r}",
             ),
             (0 <= self.label_smoothing < 1, f"label_smoothing must be in [0, 1), got {self.label_smoothing}"),
+            (self.dense_lr_ref >= 0, f"dense_lr_ref must be >= 0 (0 = off), got {self.dense_lr_ref}"),
         ]
         for ok, message in checks:
             if not ok:

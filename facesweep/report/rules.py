@@ -81,3 +81,48 @@ def correlation_above(low: float | None, p_value: float | None) -> bool:
 
 def correlation_below(high: float | None, p_value: float | None) -> bool:
     return high is not None and high < 0 and p_value is not None and p_value < ALPHA
+
+
+# -- the fallback decisions, beside their text (search.py computes the statistics and calls these) ---------------
+
+
+def fallback_depth_k(medians: list[tuple[int, float]]) -> int | None:
+    """COMPLEXITY_FALLBACK_RULE's candidate k: the shallowest depth within FLAT_TOLERANCE of the best median, if it
+    is neither the shallowest nor the deepest, rose >= MIN_GAIN from the shallowest, and every deeper median stays
+    within FLAT_TOLERANCE of it (the "flattens" the rule states). ``medians``: (depth, median), shallowest first."""
+    top = max(m for _, m in medians)
+    k = min(d for d, m in medians if m >= top - FLAT_TOLERANCE)
+    at = dict(medians)
+    shallow_depth, shallow_median = medians[0]
+    flat_after = all(m >= at[k] - FLAT_TOLERANCE for d, m in medians if d > k)
+    if shallow_depth < k < medians[-1][0] and at[k] - shallow_median >= MIN_GAIN and flat_after:
+        return k
+    return None
+
+
+def fallback_plateau_holds(below_low: float | None, below_p: float | None, above_low: float | None) -> bool:
+    """'up to depth k': rho for depths <= k shown above 0, rho for depths >= k defined and not above 0 (a missing
+    interval above k is "unknown", never "not above 0")."""
+    return correlation_above(below_low, below_p) and above_low is not None and not above_low > 0
+
+
+def fallback_depth_verdict(rho: float | None, low: float | None, high: float | None, p_value: float | None) -> str:
+    """'yes' / 'worse' / 'no clear effect' from Spearman depth vs metric (COMPLEXITY_FALLBACK_RULE)."""
+    value = rho if rho is not None else 0.0
+    if correlation_above(low, p_value) and value > MIN_RHO:
+        return "yes"
+    if correlation_below(high, p_value) and value < -MIN_RHO:
+        return "worse"
+    return "no clear effect"
+
+
+def fallback_epochs_verdict(gains: list[tuple[int, float]]) -> tuple[str, int | None]:
+    """EPOCHS_FALLBACK_RULE on the usable doubling gains ``(e, median gain from e to 2e)``, shortest first:
+    ('no clear effect', None) | ('yes', None) | ('up to epoch k', k)."""
+    gaining = [(e, g) for e, g in gains if g > FLAT_TOLERANCE]
+    if not gaining:
+        return "no clear effect", None
+    if gaining[-1][0] == gains[-1][0]:
+        return "yes", None
+    return "up to epoch k", 2 * gaining[-1][0]
+

@@ -17,18 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from facesweep.report import rules
 from facesweep.report.records import TrialRecord
 from facesweep.report.rules import (
     FLAT_TOLERANCE,
     MIN_CURVES,
-    MIN_GAIN,
     MIN_IMPORTANCE_TRIALS,
     MIN_OVERFIT_AFTER,
-    MIN_RHO,
     MIN_TRIALS,
     OVERFIT_RISE,
-    correlation_above,
-    correlation_below,
     strength_of,
 )
 from facesweep.verdicts.stats import N_BOOT, SEED, Correlation, bootstrap_spearman
@@ -323,13 +320,11 @@ def answer_complexity(
         )
 
     medians = [(int(g.key), g.median) for g in by_depth if g.median is not None]
-    top = max(m for _, m in medians)
-    k = min(d for d, m in medians if m >= top - FLAT_TOLERANCE)
     shallow_depth, shallow_median = medians[0]
     median_at = dict(medians)
     rho_below = rho_above = None
-    flat_after = all(m >= median_at[k] - FLAT_TOLERANCE for d, m in medians if d > k)  # the "flattens" check
-    if k < medians[-1][0] and k > shallow_depth and median_at[k] - shallow_median >= MIN_GAIN and flat_after:
+    k = rules.fallback_depth_k(medians)
+    if k is not None:
         below = [r for r in done if r.depth <= k]  # type: ignore[operator]
         above = [r for r in done if r.depth >= k]  # type: ignore[operator]
         rho_below = bootstrap_spearman(
@@ -346,12 +341,7 @@ def answer_complexity(
             n_boot=n_boot,
             seed=seed,
         )
-        plateau = (  # a missing interval above k is "unknown", never "not above 0"
-            correlation_above(rho_below.low, rho_below.p_value)
-            and rho_above.low is not None
-            and not rho_above.low > 0
-        )
-        if plateau:
+        if rules.fallback_plateau_holds(rho_below.low, rho_below.p_value, rho_above.low):
             deepest = medians[-1][0]
             sentence = (
                 f"Up to depth {k}, then no: median {metric} rises from {shallow_median:.3f} at depth {shallow_depth} "
@@ -373,20 +363,13 @@ def answer_complexity(
         f"median {metric} {shallow_median:.3f} at depth {shallow_depth} and {medians[-1][1]:.3f} at depth "
         f"{medians[-1][0]}"
     )
-    rho = rho_depth.rho if rho_depth.rho is not None else 0.0
-    if correlation_above(rho_depth.low, rho_depth.p_value) and rho > MIN_RHO:
-        verdict, sentence = (
-            "yes",
-            f"Yes ({strength}): deeper models predict better -- {fmt_corr(rho_depth)} "
-            f"between depth and {metric}; {span}.",
-        )
-    elif correlation_below(rho_depth.high, rho_depth.p_value) and rho < -MIN_RHO:
-        verdict, sentence = (
-            "worse",
-            f"No, deeper is worse ({strength}): {fmt_corr(rho_depth)} between depth and {metric}; {span}.",
-        )
+    verdict = rules.fallback_depth_verdict(rho_depth.rho, rho_depth.low, rho_depth.high, rho_depth.p_value)
+    if verdict == "yes":
+        sentence = (f"Yes ({strength}): deeper models predict better -- {fmt_corr(rho_depth)} between depth and "
+                    f"{metric}; {span}.")  # fmt: skip
+    elif verdict == "worse":
+        sentence = f"No, deeper is worse ({strength}): {fmt_corr(rho_depth)} between depth and {metric}; {span}."
     else:
-        verdict = "no clear effect"
         sentence = f"No clear effect of depth: {fmt_corr(rho_depth)} between depth and {metric}; {span}."
     return ComplexityAnswer(verdict, strength, sentence, None, **common, rho_below_k=rho_below, rho_above_k=rho_above)
 
@@ -590,22 +573,18 @@ def answer_epochs(
     if rho.rho is not None:
         facts.append(f"epochs vs final {metric}: {fmt_corr(rho)}")
     tail = ("; " + "; ".join(facts)) if facts else ""
-    gaining = [g for g in usable if g.median_gain > FLAT_TOLERANCE]
-    if not gaining:
-        verdict, k = "no clear effect", None
+    verdict, k = rules.fallback_epochs_verdict([(g.epoch, g.median_gain) for g in usable])
+    if verdict == "no clear effect":
         sentence = (
             f"No clear effect of more epochs: doubling epochs never gained more than {FLAT_TOLERANCE:g} "
             f"(median {gain_text(usable[0])}){tail}."
         )
-    elif gaining[-1] is usable[-1]:
-        verdict, k = "yes", None
+    elif verdict == "yes":
         sentence = f"Yes: more epochs still help at the longest runs -- median gain {gain_text(usable[-1])}{tail}."
     else:
-        last = gaining[-1]
-        k = 2 * last.epoch
-        after = [g for g in usable if g.epoch >= k]
+        last = next(g for g in usable if 2 * g.epoch == k)
+        after = [g for g in usable if g.epoch >= k]  # type: ignore[operator]
         worse = any(g.median_gain < -FLAT_TOLERANCE for g in after)
-        verdict = "up to epoch k"
         sentence = (
             f"Up to epoch {k}, then no: median gain {gain_text(last)}, but "
             + ", ".join(gain_text(g) for g in after)

@@ -9,9 +9,11 @@ Modules: ``space`` (what is sampled; TOML overrides), ``storage`` (SQLite/Postgr
 """
 
 from facesweep.sweep.artifacts import best_model_dir
+from facesweep.sweep.objective import Objective
+from facesweep.sweep.options import StudyOptions, StudySummary
 from facesweep.sweep.space import SearchSpace, default_space, load_space, suggest_config
 from facesweep.sweep.storage import redact
-from facesweep.sweep.study import Objective, StudyOptions, StudySummary, run_study
+from facesweep.sweep.study import run_study
 
 __all__ = [
     "Objective",
