@@ -264,3 +264,38 @@ def test_power_hint_matches_a_simulation_and_plans_seeds() -> None:
     assert need == n  # the n that gives this step is the n it asks for
     assert seeds_needed(sd, 2 * step, groups, family=family) < n < seeds_needed(sd, step / 2, groups, family=family)
     assert seeds_needed(1.0, 1e-6, groups) is None  # beyond 10,000: said, not looped forever
+
+
+# -- the lead and the text charts -------------------------------------------------------------------------------
+def test_depth_and_curve_charts_are_exact_text() -> None:
+    from facesweep.report.charts import CurvePanel, DepthRow, curve_chart, depth_chart
+
+    rows = [DepthRow(1, 0.70, 0.68, 0.72, 3), DepthRow(2, 0.80, 0.79, 0.81, 5)]
+    assert depth_chart(rows, width=20) == [
+        "         68.0            81.0  (points)",
+        "depth 1  ├──●──┤               70.0 (68.0 to 72.0), 3 seeds",
+        "depth 2                  ├─●┤  80.0 (79.0 to 81.0), 5 seeds",
+    ]
+    panels = [CurvePanel(1, 3, [0.5, 0.6, 0.7], [0.45, 0.55, 0.68], [0.55, 0.65, 0.72]),
+              CurvePanel(2, 3, [0.6, 0.7, 0.75], [None, 0.69, 0.74], [None, 0.71, 0.76])]  # fmt: skip
+    lines = curve_chart(panels, height=5)
+    assert lines[0].split() == ["depth", "1", "(3)", "depth", "2", "(3)"]
+    assert lines[1].startswith("76.0┤") and lines[5].startswith("45.0┤│")  # the top label, depth 1's lowest band
+    assert lines[-1].endswith("(epochs; points)") and len(lines) == 7
+
+
+def test_terminal_report_leads_with_both_answers_and_keeps_rules_for_explain() -> None:
+    report = report_of(designed(lambda d: 0.40 + 0.03 * d))
+    console = Console(record=True, width=120, color_system=None)
+    console.print(render_report(report))
+    text = console.export_text()
+    first = text.splitlines()[:2]
+    assert first[0].startswith("Deeper: yes, through depth 4: +") and "seeds each" in first[0]
+    assert first[1].startswith("More epochs: ")
+    assert "Rule:" not in text  # the rules' full text: --explain and report.md
+    assert "by depth: mean and 95% interval" in text and "one panel per depth" in text  # the text charts
+    console = Console(record=True, width=120, color_system=None)
+    console.print(render_report(report, explain=True))
+    assert "Rule: from the seed replicates" in console.export_text()
+    markdown = render_markdown([report], storage="sqlite:///x.db")
+    assert f"**{first[0]}**" in markdown and "_Rule: from the seed replicates" in markdown and "```" in markdown
