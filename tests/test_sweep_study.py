@@ -444,6 +444,7 @@ def test_seeds_until_decided_add_rounds_only_where_a_verdict_is_open(tmp_path: P
     assert plan_answers.decided or len(seeds[2]) == 9  # stopped because decided, or at --max-seeds
     assert replicate_targets(trials, _plan_of(study)) == {d: len(v) for d, v in seeds.items()}  # nothing more
     assert summary.replicates_target == summary.replicates_complete == sum(len(v) for v in seeds.values())
+    assert summary.decided == plan_answers.decided and summary.lead[0] == plan_answers.complexity.headline
     again = run_study(opts, train_fn=make_train(curve), save_fn=fake_save, data=tiny_data())
     assert again.run_replicates == 0 and again.run_complete == 0
     assert SeedPlan.from_dict(study.user_attrs["seed_plan"]).looks == 4

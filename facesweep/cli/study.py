@@ -124,6 +124,10 @@ def run(args: argparse.Namespace) -> int:
                   f"({summary.replicates} per depth to start)") if summary.replicates else ""  # fmt: skip
     out.print(f"design {summary.design}: complete trials by depth {by_depth}{replicates}",
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    if summary.lead:
+        state = "decided" if summary.decided else "still open (more seeds: --max-seeds, or run again)"
+        out.print(f"answers {state}: deeper? {summary.lead[0]}; more epochs? {summary.lead[1]} "
+                  "(facesweep report shows the numbers)", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     if summary.best is not None:
         params = " ".join(f"{k}={v}" for k, v in summary.best["params"].items())
         where = f" -> {summary.best_dir}" if summary.best_dir else ""

@@ -99,6 +99,8 @@ class StudySummary:
     data_seconds: float  # loading the data, once
     train_seconds: float  # inside train calls (compile + epochs) of this worker's trials
     messages: list[str] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)  # the verdicts as the report will lead with them (seeded studies)
+    decided: bool | None = None  # both verdicts decided; None without seed replicates
 
     @property
     def overhead_seconds(self) -> float:

@@ -173,6 +173,7 @@ def run_study(
     wanted = {(t.number, s) for d, t in sources.items() for s in design.replicate_seeds(plan, targets.get(d, 0))}
     replicated = [t for t in schema.replicate_trials(trials) if t.state == TrialState.COMPLETE
                   and (schema.replicate_source(t), schema.replicate_seed(t)) in wanted]  # fmt: skip
+    answers = design.replicate_answers(trials, plan)
     link = folder / "best"
     return StudySummary(
         study_name=name,
@@ -191,6 +192,8 @@ def run_study(
         replicates=plan.replicates,
         replicates_target=len(wanted),
         replicates_complete=len(replicated),
+        lead=[answers.complexity.headline, answers.epochs.headline] if answers is not None else [],
+        decided=answers.decided if answers is not None else None,
         run_replicates=counts.replicates,
         best=None if best is None else {
             "number": best.number, "value": best.value, "params": best.params,
