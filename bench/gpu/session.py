@@ -168,10 +168,10 @@ def job_study(args: argparse.Namespace, task: str) -> None:
         task,
         "--data",
         str(data),
-        "--trials",  # the balanced design: 6 complete search trials per depth (1-5), then 3 seed replicates each
+        "--trials",  # the balanced design: 6 search trials per depth (1-5), then seeds until decided (3, +2, <= 11)
         "30",
-        "--replicates",
-        "3",
+        "--max-seeds",
+        "11",
         "--timeout",
         str(int(args.budget * 0.8)),
         "--space",
