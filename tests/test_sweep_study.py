@@ -503,3 +503,16 @@ def test_balanced_threads_share_one_queue_and_one_set_of_replicates(tmp_path: Pa
             assert schema.is_surplus(t) and t.user_attrs["curve"]["val_accuracy"] == []  # gave way, never trained
     groups = schema.replicate_groups(trials)
     assert sorted(len([t for t in g if t.state == TrialState.COMPLETE]) for g in groups.values()) == [1, 1]
+
+
+@pytest.mark.parametrize(
+    "flags,message",
+    [(["--max-seeds", "2"], "--max-seeds must be >= 3 (the first round), got 2"),
+     (["--min-effect", "0"], "--min-effect must be between 0 and 100 points, got 0")],
+)  # fmt: skip
+def test_seed_flags_are_checked_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags,
+                                                     message) -> None:  # noqa: ANN001
+    code = main(["study", *flags, "--workdir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "facesweep.db").exists()  # nothing written
