@@ -85,7 +85,7 @@ def balanced(split: Split, cap: float, rng: np.random.Generator) -> Split:
     factor = np.minimum(cap, largest / counts)[inverse]
     repeats = np.floor(factor).astype(int) + (rng.random(len(keys)) < factor - np.floor(factor))
     index = np.repeat(np.arange(len(keys)), repeats)
-    shown = [f"{g} {c}->{int(repeats[inverse == i].sum())}" for i, (g, c) in enumerate(zip(groups, counts, strict=1))]
+    shown = [f"{g} {c}->{int((inverse == i) @ repeats)}" for i, (g, c) in enumerate(zip(groups, counts, strict=True))]
     print("balance (label|age band: train images -> per epoch): " + ", ".join(shown), flush=True)
     return Split(split.images[index], split.labels[index], [split.paths[i] for i in index])
 
