@@ -65,6 +65,8 @@ def main() -> None:
     ap.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0])
     ap.add_argument("--max-loss", type=float, default=0.5, help="points an in-dataset split may lose (default 0.5)")
     ap.add_argument("--diverse", type=Path, help="gender: the split_diverse.py split; issue 19's worst-group rule")
+    ap.add_argument("--also", type=Path, nargs="+", default=[],
+                    help="wise_ft.json of earlier runs (same splits): their candidates join the choice")  # fmt: skip
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     if not all(0.0 <= a <= 1.0 for a in args.alphas):
@@ -93,8 +95,10 @@ def main() -> None:
     scores: dict[str, dict] = {}
     for ref, a in candidates:
         key = "shipped" if ref == "shipped" else f"{ref}@{a:.2f}"
-        variables = base.variables if ref == "shipped" else interpolate_variables(base.variables,
-                                                                                  tuned[ref].variables, a)
+        if ref == "shipped":
+            variables = base.variables
+        else:
+            variables = interpolate_variables(base.variables, tuned[ref].variables, a)
         model = dataclasses.replace(base, variables=variables)
         t0 = time.time()
         scores[key] = {f"{n}/{form}": evaluate(model, split).accuracy for (n, form), split in splits.items()}
@@ -106,6 +110,19 @@ def main() -> None:
         print(f"{key}: " + "  ".join(f"{k} {100 * v:.2f}" if isinstance(v, float) else f"({v})"
                                      for k, v in scores[key].items())
               + f"  ({time.time() - t0:.0f}s)", flush=True)  # fmt: skip
+    sizes = {f"{n}/{form}": len(s) for (n, form), s in splits.items()}
+    if args.diverse:
+        sizes["gender-diverse/detect"] = len(diverse)
+    for earlier in args.also:  # e.g. an earlier epoch's mixes, scored while the run went on
+        report = json.loads(earlier.read_text())
+        if report["rule"]["keep"] != list(keep) or report["n"] != sizes:
+            raise FacesweepError(f"{earlier}: scored under another rule or on other splits")
+        for key, values in report["scores"].items():
+            if key != "shipped" and key not in scores:
+                ref, _, a = key.rpartition("@")
+                candidates.append((ref, float(a)))
+                scores[key] = values
+                tuned.setdefault(ref, None)
     shipped = scores["shipped"]
 
     def allowed(key: str) -> bool:
@@ -124,6 +141,8 @@ def main() -> None:
     chosen_key = "shipped" if ref == "shipped" else f"{ref}@{chosen:.2f}"
     print(f"chosen {chosen_key}: " + json.dumps(scores[chosen_key]), flush=True)
     source = args.tuned[0] if ref == "shipped" else ref
+    if tuned[source] is None:
+        tuned[source] = load_model(source)
     variables = interpolate_variables(base.variables, tuned[source].variables, chosen)
     model = dataclasses.replace(base, variables=variables)
     out = save_model(args.out, model, json.loads((Path(source) / "metrics.json").read_text()), extra={
@@ -138,9 +157,7 @@ def main() -> None:
     else:
         rule["target"] = f"{target}/detect"
     report = {"task": args.task, "tuned": args.tuned, "rule": rule, "chosen": chosen, "chosen_key": chosen_key,
-              "scores": scores, "n": {f"{n}/{form}": len(s) for (n, form), s in splits.items()}}  # fmt: skip
-    if args.diverse:
-        report["n"]["gender-diverse/detect"] = len(diverse)
+              "scores": scores, "n": sizes}  # fmt: skip
     (out / "wise_ft.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"saved {out}", flush=True)
 
