@@ -93,8 +93,25 @@ def main() -> None:
     alphas = sorted({0.0, *args.alphas})
     candidates = [("shipped", 0.0)] + [(ref, a) for ref in args.tuned for a in alphas if a > 0]
     scores: dict[str, dict] = {}
+    sizes = {f"{n}/{form}": len(s) for (n, form), s in splits.items()}
+    if args.diverse:
+        sizes["gender-diverse/detect"] = len(diverse)
+    for earlier in args.also:  # e.g. an earlier epoch's mixes, scored while the run went on
+        report = json.loads(earlier.read_text())
+        if report["rule"]["keep"] != list(keep) or report["n"] != sizes:
+            raise FacesweepError(f"{earlier}: scored under another rule or on other splits")
+        for key, values in report["scores"].items():
+            if key == "shipped":
+                scores.setdefault(key, values)  # the same weights on the same splits: not scored again
+            elif key not in scores:
+                ref, _, a = key.rpartition("@")
+                candidates.append((ref, float(a)))
+                scores[key] = values
+                tuned.setdefault(ref, None)
     for ref, a in candidates:
         key = "shipped" if ref == "shipped" else f"{ref}@{a:.2f}"
+        if key in scores:
+            continue
         if ref == "shipped":
             variables = base.variables
         else:
@@ -110,19 +127,6 @@ def main() -> None:
         print(f"{key}: " + "  ".join(f"{k} {100 * v:.2f}" if isinstance(v, float) else f"({v})"
                                      for k, v in scores[key].items())
               + f"  ({time.time() - t0:.0f}s)", flush=True)  # fmt: skip
-    sizes = {f"{n}/{form}": len(s) for (n, form), s in splits.items()}
-    if args.diverse:
-        sizes["gender-diverse/detect"] = len(diverse)
-    for earlier in args.also:  # e.g. an earlier epoch's mixes, scored while the run went on
-        report = json.loads(earlier.read_text())
-        if report["rule"]["keep"] != list(keep) or report["n"] != sizes:
-            raise FacesweepError(f"{earlier}: scored under another rule or on other splits")
-        for key, values in report["scores"].items():
-            if key != "shipped" and key not in scores:
-                ref, _, a = key.rpartition("@")
-                candidates.append((ref, float(a)))
-                scores[key] = values
-                tuned.setdefault(ref, None)
     shipped = scores["shipped"]
 
     def allowed(key: str) -> bool:

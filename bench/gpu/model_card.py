@@ -58,7 +58,8 @@ def group_audit(after: dict, before: dict | None) -> str:
     old_attributes = before["groups"]["attributes"] if before else []
     old = {a["name"]: {g["value"]: g for g in a["groups"]} for a in old_attributes}
     classes = after["classes"]
-    parts = [f"Split: **{after['data']}** [{after['split']}], n = {after['n']:,}, groups from {audit['source']}; "
+    how = " through the crop path (`--detect`)" if after.get("faces") else " (dataset crops)"
+    parts = [f"Split: **{after['data']}** [{after['split']}]{how}, n = {after['n']:,}, groups from {audit['source']}; "
              f"intervals: {audit['confidence']:.0%} percentile bootstrap ({audit['n_boot']:,} resamples, seed "
              f"{audit['seed']}). Overall accuracy **{after['accuracy']:.4f}**"
              + (f" (was {before['accuracy']:.4f})." if before else ".")]  # fmt: skip
