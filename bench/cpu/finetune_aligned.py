@@ -4,6 +4,9 @@
     python bench/cpu/finetune_aligned.py --task gender --epochs 4 --out runs/finetune/gender
     python bench/cpu/finetune_aligned.py --task gender --preset seed-gender --epochs 15 --lr 1e-3 \
         --out runs/scratch/gender-96rgb     # from scratch at the preset's input (96x96 RGB), same data and recipe
+    python bench/cpu/split_diverse.py       # issue 19: the gender-diverse split, then
+    python bench/cpu/finetune_aligned.py --task gender --diverse runs/data/gender-diverse --balance age-gender \
+        --epochs 3 --out runs/finetune/gender-diverse
 
 Recipe (chosen on principle, never on domain-dev):
 - training images: each image of the training split appears once per epoch, as its dataset crop or (seeded coin
@@ -15,6 +18,15 @@ Recipe (chosen on principle, never on domain-dev):
 - expression: ``class_weighting="sqrt"`` (FER-2013's class shares, 25% happy and 1.5% disgust, are a fact about
   FER-2013, not about faces); gender: ``gender/`` plus ``gender-extra/`` (CelebA-derived, non-commercial research
   use), each with its own seeded 20% validation split.
+- ``--diverse`` (issue 19): also the gender-diverse split made by ``split_diverse.py`` (UTKFace, non-commercial
+  research use; val stratified by gender x age band x race code). ``--balance age-gender`` repeats each of its
+  training images ``min(cap, largest / size)`` times on average (stochastic rounding, seeded), where size is
+  the image's (gender, age band) group's count in the training split and largest the biggest adult group's:
+  older women, the rarest adults, are seen about as often as young men. After each epoch the worst (age band or
+  race code) x gender recall on its validation split through the crop path is logged and the epoch's weights
+  are kept as ``--out``/epoch-N; ``--out`` itself is the epoch with the best worst group (``score_epoch``, the
+  hook ``train --select worst-group`` uses). The final choice among epochs and WiSE-FT mixes is ``wise_ft.py
+  --diverse``'s, by its written rule, which also weighs gender val and gender-extra val.
 Writes the artifact (``--out``), and a log line per epoch to stdout.
 """
 
@@ -33,6 +45,7 @@ from facesweep.io import load_dataset
 from facesweep.io.dataset import Dataset, Split
 from facesweep.model.artifacts import load_model, save_model
 from facesweep.model.presets import PRESETS
+from facesweep.model.select import AGE_EDGES, UTKFACE_PATTERN, read_groups, worst_group_scorer
 from facesweep.model.train import train_and_evaluate, transfer_variables
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -62,6 +75,21 @@ def concat(a: Split, b: Split) -> Split:
     return Split(np.concatenate([a.images, b.images]), np.concatenate([a.labels, b.labels]), None)
 
 
+def balanced(split: Split, cap: float, rng: np.random.Generator) -> Split:
+    """Repeat each image ``min(cap, largest / size)`` times on average, size being its (gender, age band) group's
+    count and largest the biggest adult group's (stochastic rounding)."""
+    attrs, _ = read_groups(split.paths, pattern=UTKFACE_PATTERN, bins={"age": AGE_EDGES})
+    keys = np.array([f"{label}|{a.get('age', '')}" for label, a in zip(split.labels, attrs, strict=True)])
+    groups, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    largest = max(c for g, c in zip(groups, counts, strict=True) if not g.endswith(f"|0-{AGE_EDGES[1] - 1}"))
+    factor = np.minimum(cap, largest / counts)[inverse]
+    repeats = np.floor(factor).astype(int) + (rng.random(len(keys)) < factor - np.floor(factor))
+    index = np.repeat(np.arange(len(keys)), repeats)
+    shown = [f"{g} {c}->{int((inverse == i) @ repeats)}" for i, (g, c) in enumerate(zip(groups, counts, strict=True))]
+    print("balance (label|age band: train images -> per epoch): " + ", ".join(shown), flush=True)
+    return Split(split.images[index], split.labels[index], [split.paths[i] for i in index])
+
+
 def load_pair(task: str, path: Path, spec: CropSpec, size: int, channels: int) -> tuple[Dataset, Dataset]:
     kw = dict(image_size=size, channels=channels, progress=True)
     plain = load_dataset(task, path, **kw)
@@ -79,8 +107,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--preset", choices=tuple(PRESETS),
                     help="train this preset from scratch (its input size and colour) instead")  # fmt: skip
+    ap.add_argument("--diverse", type=Path, help="gender: also this split_diverse.py split (issue 19)")
+    ap.add_argument("--balance", choices=("none", "age-gender"), default="none",
+                    help="--diverse: repeat its rare (gender, age band) groups' training images")  # fmt: skip
+    ap.add_argument("--balance-cap", type=float, default=3.0, help="at most this many repeats on average")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
+    if args.diverse and args.task != "gender":
+        ap.error("--diverse is gender data")
 
     base = load_model(f"pretrained:{args.task}")
     config = PRESETS[args.preset] if args.preset else base.config
@@ -101,6 +135,13 @@ def main() -> None:
         for plain_x, aligned_x in parts[1:]:
             train = concat(train, mixed(plain_x.train, aligned_x.train, rng))
             val = concat(val, both(plain_x.val, aligned_x.val))
+        if args.diverse:
+            diverse = load_pair("gender", args.diverse, spec, config.image_size, config.channels)
+            extra_train = mixed(diverse[0].train, diverse[1].train, rng)
+            if args.balance == "age-gender":
+                extra_train = balanced(extra_train, args.balance_cap, rng)
+            train = concat(train, extra_train)
+            val = concat(val, both(diverse[0].val, diverse[1].val))
         plain = parts[0][0]
         weighting = "none"
     data = Dataset(plain.task, plain.classes, {"train": train, "val": val}, f"{plain.source} (plain + aligned)")
@@ -111,19 +152,34 @@ def main() -> None:
     print(f"train {len(train)}, val {len(val)}; config {json.dumps(config.to_dict())}", flush=True)
     initial = None if args.preset else transfer_variables(base.variables, config)
     t0 = time.time()
+    score_epoch = None
+    if args.diverse:
+        audit_split = diverse[1].val  # through the crop path: what --detect and live give the model
+        attrs, _ = read_groups(audit_split.paths, pattern=UTKFACE_PATTERN, bins={"age": AGE_EDGES})
+
+        def keep_epoch(epoch: int, worst: object, variables: dict) -> None:
+            model = dataclasses.replace(base, config=config, variables=variables)
+            save_model(Path(args.out) / f"epoch-{epoch}", model, extra={"epoch": epoch, "worst": str(worst)})
+            print(f"epoch {epoch}: worst group {worst.describe()} (gender-diverse val, crop path); "
+                  f"kept {args.out}/epoch-{epoch}", flush=True)  # fmt: skip
+
+        score_epoch = worst_group_scorer(config, plain.classes, audit_split, attrs, on_score=keep_epoch)
 
     def on_epoch(epoch: int, m: dict) -> None:
         print(f"epoch {epoch}/{args.epochs} train_loss {m['train_loss']:.4f} val_loss {m['val_loss']:.4f} "
               f"val_accuracy {m['val_accuracy']:.4f} val_macro_f1 {m['val_macro_f1']:.4f} "
               f"{m['epoch_seconds']:.0f}s (wall {time.time() - t0:.0f}s)", flush=True)  # fmt: skip
 
-    result = train_and_evaluate(config, data, on_epoch=on_epoch, initial_variables=initial, stop_on_interrupt=True)
+    result = train_and_evaluate(config, data, on_epoch=on_epoch, initial_variables=initial, stop_on_interrupt=True,
+                                score_epoch=score_epoch)  # fmt: skip
     model = dataclasses.replace(result.model, tta=base.tta, crop=base.crop)
     out = save_model(args.out, model, result.history, extra={
         "trained_by": "bench/cpu/finetune_aligned.py",
         "init_from": f"preset {args.preset} (from scratch)" if args.preset else f"pretrained:{args.task}",
         "wall_seconds": time.time() - t0, "compile_seconds": result.compile_seconds,
         "interrupted": result.interrupted, "train_images": len(train), "val_images": len(val),
+        "data": ["gender", "gender-extra", *(["gender-diverse (UTKFace)"] if args.diverse else [])],
+        "balance": args.balance if args.diverse else None, "best_epoch_by_worst_group": result.best_epoch,
     })  # fmt: skip
     print(f"saved {out}", flush=True)
 

@@ -3,14 +3,18 @@
 facesweep evaluate --model pretrained:emotion --data ../shared/data/fer2013/val --json > eval.json
 facesweep evaluate --model pretrained:emotion --data ../shared/data/fer2013/val --no-tta --json > eval-notta.json
 python bench/gpu/model_card.py emotion eval.json eval-notta.json card-notes.md [appendix.md]
+python bench/gpu/model_card.py gender eval.json eval-other.json bench/gpu/cards/gender.md \
+    bench/gpu/cards/gender-real-faces.md --groups after-groups.json --groups-before before-groups.json
 
-The notes open the card; the optional appendix (bench/gpu/cards/*-real-faces.md) closes it.
+The notes open the card; the optional appendix (bench/gpu/cards/*-real-faces.md) closes it. ``--groups`` (an
+``evaluate --groups-from-name ... --json`` output of this model) adds the group audit: per group n, accuracy and
+per-class recall with bootstrap intervals, beside the same audit of the model it replaced (``--groups-before``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 PRETRAINED = Path(__file__).resolve().parents[2] / "facesweep" / "pretrained"
@@ -38,7 +42,42 @@ def last_epoch(meta: dict, last: dict) -> str:
             f"set: {scores}.")  # fmt: skip
 
 
-def main(name: str, primary: Path, other: Path, notes: Path, appendix: Path | None = None) -> None:
+ATTRIBUTE_TITLES = {"age": "age band", "race": "race code"}
+
+
+def recall_cell(group: dict | None, cls: str) -> str:
+    if group is None or cls not in group["recall"]:
+        return "-"
+    r = group["recall"][cls]
+    return f"{r['recall']:.3f} [{r['ci'][0]:.2f}, {r['ci'][1]:.2f}]"
+
+
+def group_audit(after: dict, before: dict | None) -> str:
+    """The audit of ``after`` (an ``evaluate --json`` with ``groups``), each group beside ``before``'s."""
+    audit = after["groups"]
+    old_attributes = before["groups"]["attributes"] if before else []
+    old = {a["name"]: {g["value"]: g for g in a["groups"]} for a in old_attributes}
+    classes = after["classes"]
+    how = " through the crop path (`--detect`)" if after.get("faces") else " (dataset crops)"
+    parts = [f"Split: **{after['data']}** [{after['split']}]{how}, n = {after['n']:,}, groups from {audit['source']}; "
+             f"intervals: {audit['confidence']:.0%} percentile bootstrap ({audit['n_boot']:,} resamples, seed "
+             f"{audit['seed']}). Overall accuracy **{after['accuracy']:.4f}**"
+             + (f" (was {before['accuracy']:.4f})." if before else ".")]  # fmt: skip
+    for attribute in audit["attributes"]:
+        rows = []
+        for g in attribute["groups"]:
+            b = old.get(attribute["name"], {}).get(g["value"])
+            cells = [g["value"], str(g["n"]), f"{g['accuracy']:.3f}" + (f" (was {b['accuracy']:.3f})" if b else "")]
+            for cls in classes:
+                cells.append(recall_cell(g, cls) + (f" (was {recall_cell(b, cls)})" if b else ""))
+            rows.append(cells)
+        title = ATTRIBUTE_TITLES.get(attribute["name"], attribute["name"])
+        parts.append(table(rows, [title, "n", "accuracy", *(f"{c} recall [95% CI]" for c in classes)]))
+    return "\n\n".join(parts)
+
+
+def main(name: str, primary: Path, other: Path, notes: Path, appendix: Path | None = None,
+         groups: Path | None = None, groups_before: Path | None = None) -> None:  # fmt: skip
     folder = PRETRAINED / name
     meta = json.loads((folder / "config.json").read_text())
     history = json.loads((folder / "metrics.json").read_text())
@@ -91,6 +130,10 @@ never seen.
 ### Confusion matrix (rows true, columns predicted)
 {confusion}
 """
+    if groups is not None:
+        before = json.loads(groups_before.read_text()) if groups_before else None
+        text += "\n## Group audit (per age band and race code)\n" + group_audit(json.loads(groups.read_text()), before)
+        text += "\n"
     if appendix is not None:
         text += "\n" + appendix.read_text().strip() + "\n"
     (folder / "MODEL_CARD.md").write_text(text)
@@ -98,6 +141,15 @@ never seen.
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (5, 6):
-        raise SystemExit("usage: model_card.py NAME EVAL.json OTHER-EVAL.json NOTES.md [APPENDIX.md]")
-    main(sys.argv[1], *map(Path, sys.argv[2:]))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("name", choices=sorted(p.name for p in PRETRAINED.iterdir() if p.is_dir()))
+    ap.add_argument("primary", type=Path, help="evaluate --json of the default inference")
+    ap.add_argument("other", type=Path, help="evaluate --json of the other TTA setting")
+    ap.add_argument("notes", type=Path, help="Markdown that opens the card")
+    ap.add_argument("appendix", type=Path, nargs="?", help="Markdown that closes the card")
+    ap.add_argument("--groups", type=Path, help="evaluate --groups-from-name --json of this model: the group audit")
+    ap.add_argument("--groups-before", type=Path, help="the same audit of the model this one replaced")
+    args = ap.parse_args()
+    if args.groups_before and not args.groups:
+        ap.error("--groups-before needs --groups")
+    main(args.name, args.primary, args.other, args.notes, args.appendix, args.groups, args.groups_before)

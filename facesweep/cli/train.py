@@ -34,6 +34,8 @@ EXAMPLES = """
     facesweep train --task gender --data ~/gender --detect --epochs 20    # on aligned faces; the template is kept
     facesweep train --task gender --data ~/gender --image-size 48 --channels 1 --init-from pretrained:emotion \
       --depth 4 --width 64 --max-width 256 --convs-per-block 2 --dense 256 --epochs 40 --lr 5e-4
+    facesweep train --task gender --data ~/utk --epochs 10 --select worst-group \
+      --groups-from-name '^(?P<age>\\d+)_\\d_(?P<race>\\d)_' --bin age=0,18,30,45,60,120   # keep the fairest epoch
 """
 
 # flag dest -> Config field for every flag that overrides a field, from the field's metadata (Config is the one place)
@@ -54,6 +56,37 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--init-from",
         metavar="MODEL",
         help="fine-tune from a model (DIR or pretrained:NAME): same-shape layers are copied, the rest start fresh",
+    )
+    sel = p.add_argument_group("epoch selection (default: the last epoch, or the best by --monitor with --patience)")
+    sel.add_argument("--select", choices=("last", "worst-group"), default="last",
+                     help="worst-group: keep the epoch whose worst validation group scores best "
+                          "(needs --groups-from-name or --groups)")  # fmt: skip
+    groups = sel.add_mutually_exclusive_group()
+    groups.add_argument(
+        "--groups-from-name",
+        metavar="REGEX",
+        help="groups from validation file names, as evaluate's, e.g. '^(?P<age>\\d+)_' (UTKFace)",
+    )
+    groups.add_argument("--groups", metavar="FILE.csv", help="groups from a CSV of image paths and attribute columns")
+    sel.add_argument(
+        "--bin",
+        action="append",
+        default=[],
+        metavar="ATTR=EDGES",
+        help="group a numeric attribute into bands, e.g. age=0,18,30,45,60,120 (repeatable)",
+    )
+    sel.add_argument(
+        "--select-metric",
+        choices=("recall", "accuracy"),
+        default="recall",
+        help="worst class recall within a group (default) or worst group accuracy",
+    )
+    sel.add_argument(
+        "--min-group",
+        type=int,
+        default=10,
+        metavar="N",
+        help="images a group (recall: a group's class) needs to be scored (default 10)",
     )
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="artifact directory (default runs/train/<task>-<timestamp>)")
@@ -97,6 +130,7 @@ def format_epoch(record: dict, epochs: int) -> str:
         f"train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.3f}  "
         f"val loss {record['val_loss']:.4f} acc {record['val_accuracy']:.3f} macro-F1 {record['val_macro_f1']:.3f}  "
         f"lr {record['learning_rate']:.2e}  {record['epoch_seconds']:.1f}s"
+        + (f"  worst group {record['select_score']:.3f}" if "select_score" in record else "")
     )
 
 
@@ -169,6 +203,35 @@ class _ProgressView:
         self.console.print(format_epoch(record, self.epochs), soft_wrap=True)
 
 
+def selection_hook(args: argparse.Namespace, config: Config, data: Any) -> tuple[Any, list]:
+    """``(score_epoch, worst groups seen)`` for ``--select worst-group``, ``(None, [])`` otherwise; the groups are
+    read and checked here, before anything compiles (a one-line ``DataError`` when they cannot be)."""
+    if args.select != "worst-group":
+        if args.groups_from_name or args.groups or args.bin:
+            raise UsageError("--groups-from-name, --groups and --bin need --select worst-group")
+        return None, []
+    from facesweep.cli.evaluate import parse_bins
+    from facesweep.model.select import read_groups, worst_group_scorer
+
+    if not (args.groups_from_name or args.groups):
+        raise UsageError("--select worst-group needs --groups-from-name REGEX or --groups FILE.csv")
+    if args.min_group < 1:
+        raise UsageError(f"--min-group must be 1 or more, got {args.min_group}")
+    attrs, _ = read_groups(data.val.paths, pattern=args.groups_from_name, csv=args.groups,
+                           bins=parse_bins(args.bin), root=args.data)  # fmt: skip
+    seen: list = []
+    scorer = worst_group_scorer(
+        config,
+        data.classes,
+        data.val,
+        attrs,
+        metric=args.select_metric,
+        min_group=args.min_group,
+        on_score=lambda epoch, worst, _: seen.append(worst),
+    )
+    return scorer, seen
+
+
 def run(args: argparse.Namespace) -> int:
     from facesweep.io import load_dataset
     from facesweep.model.artifacts import save_model
@@ -202,8 +265,10 @@ def run(args: argparse.Namespace) -> int:
         from facesweep.model.train import transfer_variables
 
         initial = transfer_variables(load_model(args.init_from).variables, config, seed=config.seed)
+    score_epoch, worst_seen = selection_hook(args, config, data)
     if args.json:
-        result = train_and_evaluate(config, data, stop_on_interrupt=True, initial_variables=initial)
+        result = train_and_evaluate(config, data, stop_on_interrupt=True, initial_variables=initial,
+                                    score_epoch=score_epoch)  # fmt: skip
     else:
         with _ProgressView(console, config) as view:
             result = train_and_evaluate(
@@ -214,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
                 on_compile=view.on_compile,
                 stop_on_interrupt=True,
                 initial_variables=initial,
+                score_epoch=score_epoch,
             )
     extra = {
         "command": "train",
@@ -222,6 +288,8 @@ def run(args: argparse.Namespace) -> int:
         "data": args.data,
         "data_source": data.source,
         "best_epoch": result.best_epoch,
+        "select": args.select,
+        "worst_group": worst_seen[result.best_epoch - 1].describe() if worst_seen and result.best_epoch else None,
         "stopped_early": result.stopped_early,
         "interrupted": result.interrupted,
         "compile_seconds": result.compile_seconds,
@@ -237,6 +305,8 @@ def run(args: argparse.Namespace) -> int:
                           "history": result.history, **extra}))  # fmt: skip
     else:
         console.print(format_summary(result, path), soft_wrap=True)
+        if extra["worst_group"]:
+            console.print(f"chosen by its worst validation group: {extra['worst_group']}", soft_wrap=True)
     if result.interrupted:
         print("facesweep train: interrupted; kept the best epoch so far", file=sys.stderr)
         return 130

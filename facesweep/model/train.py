@@ -58,6 +58,7 @@ HISTORY_KEYS = (
 
 OnEpoch = Callable[[int, dict], None]
 OnStep = Callable[[int, int, int, dict], None]  # (epoch, step within epoch 1-based, steps per epoch, metrics)
+ScoreEpoch = Callable[[int, dict], float]  # (epoch, host variables) -> selection score, higher is better
 
 
 def _decay_mask(params: Any) -> Any:
@@ -336,6 +337,7 @@ def train_and_evaluate(
     stop_on_interrupt: bool = False,
     on_compile: Callable[[float], None] | None = None,
     initial_variables: dict | None = None,
+    score_epoch: ScoreEpoch | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``data.train``, evaluate on ``data.val`` after every epoch, return a ``TrainResult``.
 
@@ -346,6 +348,8 @@ def train_and_evaluate(
     ``initial_variables`` (``{"params", "batch_stats"}`` for this config, e.g. from ``transfer_variables``)
     replace the random initialisation, for fine-tuning.
     Early stopping (``config.patience > 0``) watches ``config.monitor`` and restores the best epoch's weights.
+    ``score_epoch(epoch, variables)`` (e.g. ``facesweep.model.select.worst_group_scorer``) replaces the monitored
+    metric: its score is recorded as ``select_score`` and the best-scoring epoch's weights are returned.
     """
     config.validate()
     _check_data(config, data)
@@ -405,7 +409,10 @@ def train_and_evaluate(
             }
             history.append(record)
 
-            score = sign * record[config.monitor]
+            if score_epoch is None:
+                score = sign * record[config.monitor]
+            else:
+                score = record["select_score"] = float(score_epoch(epoch, _host_variables(state)))
             if score > best_score:
                 best_score, best_epoch = score, epoch
                 best_variables = _host_variables(state)
@@ -431,7 +438,8 @@ def train_and_evaluate(
 
     # Early stopping restores the best epoch; an interrupted run keeps the best so far (the live buffers may
     # have been donated to a step that never finished); otherwise the last epoch's weights are the result.
-    variables = best_variables if interrupted or config.patience > 0 else _host_variables(state)
+    restore = interrupted or config.patience > 0 or score_epoch is not None
+    variables = best_variables if restore else _host_variables(state)
     trained = TrainedModel(config=config, classes=tuple(data.classes), variables=variables)
     return TrainResult(
         model=trained,
