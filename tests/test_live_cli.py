@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import threading
-from types import SimpleNamespace
 
 import jax
 import numpy as np
@@ -17,7 +15,7 @@ from facesweep.errors import CheckpointError
 from facesweep.live import session
 from facesweep.live.testvideo import write_test_video
 from facesweep.live.track import iou
-from facesweep.model import artifacts
+from facesweep.model import artifacts, inference
 from facesweep.model.artifacts import TrainedModel, save_model
 from facesweep.model.cnn import init_variables, model_for
 from facesweep.model.config import tiny
@@ -200,23 +198,23 @@ class FakeModel:
 
 def test_runtime_opencv_is_used_when_the_model_exports(monkeypatch):
     class Predictor:
-        def __init__(self, model, tta=None):
-            self.tta = tta
+        def __init__(self, model, runtime, tta=None):
+            self.tta, self.runtime = tta, runtime
 
         def predict(self, images):
             return np.ones((len(images), 2), np.float32)
 
-    monkeypatch.setitem(sys.modules, "facesweep.model.export", SimpleNamespace(OpenCVPredictor=Predictor))
+    monkeypatch.setattr(inference, "make_predictor", Predictor)
     model = FakeModel()
     predict, used = session.model_predict(model, "opencv", tta=False)
     assert used == "opencv" and predict(np.zeros((2, 4, 4, 1), np.uint8)).sum() == 4 and model.calls == 0
 
 
 def test_runtime_falls_back_to_xla_when_the_model_cannot_be_exported(monkeypatch):
-    def cannot(model, tta=None):
+    def cannot(model, runtime, tta=None):
         raise CheckpointError("OpenCV 4.x cannot load the exported emotion graph: Unsupported layer\nmore")
 
-    monkeypatch.setitem(sys.modules, "facesweep.model.export", SimpleNamespace(OpenCVPredictor=cannot))
+    monkeypatch.setattr(inference, "make_predictor", cannot)
     model = FakeModel()
     predict, used = session.model_predict(model, "opencv", tta=None)
     assert used == "xla (opencv: OpenCV 4.x cannot load the exported emotion graph: Unsupported layer)"

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from facesweep.faces.align import DEFAULT_TEMPLATE
+from facesweep.faces.crop import FaceCropper
 from facesweep.faces.detect import Detection
-from facesweep.live.loop import Head, LiveLoop, bucket_size, predict_crops, run_live, warm_up
+from facesweep.live.loop import Head, LiveLoop, bucket_size, predict_inputs, run_live, warm_up
 from facesweep.tasks import EMOTION_CLASSES, GENDER_CLASSES
 
 
@@ -61,7 +63,12 @@ def fake_head(task="emotion", clock=None, cost_ms=4.0, probs=None, seen=None) ->
         out[:, 0] = 0.9
         return out
 
-    return Head(task, classes, size, channels, predict)
+    return Head(task, classes, size, channels, predict, production_crop(size, channels))
+
+
+def production_crop(size: int, channels: int):
+    """The crop the CLI gives each head (``FaceCropper.crop``); the fake detector has no landmarks: a box crop."""
+    return FaceCropper(FakeDetector([]), DEFAULT_TEMPLATE, size, channels).crop
 
 
 def frames(n: int, clock: FakeClock | None = None, read_ms: float = 2.0):
@@ -83,10 +90,10 @@ def test_bucket_sizes():
 def test_all_faces_of_a_frame_go_in_one_padded_batch():
     seen: list[int] = []
     head = fake_head(seen=seen)
-    crops = [np.zeros((50, 50, 3), np.uint8)] * 3
-    probs = predict_crops(head, crops)
+    inputs = [np.zeros((48, 48, 1), np.uint8)] * 3
+    probs = predict_inputs(head, inputs)
     assert seen == [4] and probs.shape == (3, 7)
-    assert predict_crops(head, []).shape == (0, 7) and seen == [4]
+    assert predict_inputs(head, []).shape == (0, 7) and seen == [4]
 
 
 def test_warm_up_compiles_each_bucket_once():
@@ -189,8 +196,9 @@ def test_head_from_model_passes_tta():
         classes=list(EMOTION_CLASSES),
         predict=lambda images, tta=False: calls.append(tta) or np.zeros((len(images), 7), np.float32),
     )
-    Head.from_model("emotion", model).predict(np.zeros((1, 48, 48, 1), np.uint8))
-    head = Head.from_model("emotion", model, tta=True)
+    crop = production_crop(48, 1)
+    Head.from_model("emotion", model, crop=crop).predict(np.zeros((1, 48, 48, 1), np.uint8))
+    head = Head.from_model("emotion", model, crop=crop, tta=True)
     head.predict(np.zeros((1, 48, 48, 1), np.uint8))
     assert calls == [False, True] and head.classes == EMOTION_CLASSES and head.image_size == 48
 
