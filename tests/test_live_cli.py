@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+import time
 
 import jax
 import numpy as np
@@ -254,3 +255,34 @@ def test_the_view_is_drawn_from_its_own_thread_on_a_terminal(assets, monkeypatch
     assert summary.frames == FRAMES and "expression" in text and "ang  dis" in text and f"{FRAMES} frames in" in text
     assert "frame 24" in text  # the final state is drawn after the loop
     assert set(threads) <= {"view"}
+
+
+def test_the_same_file_gives_the_same_labels_fast_and_slowed(assets, capsys, monkeypatch):
+    """Predictions are scheduled on the video's own clock: as fast as possible, or paced to its frame rate with a
+    detector slowed as on a loaded CPU, the JSONL is the same but for the wall-clock time."""
+    video, models = assets
+
+    def run(*extra):
+        code = main(["live", "--source", str(video.path), "--jsonl", *extra, *models_args(models)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [{k: v for k, v in json.loads(line).items() if k != "time"} for line in out.splitlines()]
+
+    fast = run()
+    make = session.make_detector
+
+    def slow_detector(*args, **kwargs):
+        detector = make(*args, **kwargs)
+        detect = detector.detect
+
+        def slow(frame):
+            time.sleep(0.05)  # longer than a frame's other work: the result arrives late
+            return detect(frame)
+
+        detector.detect = slow
+        return detector
+
+    monkeypatch.setattr(session, "make_detector", slow_detector)
+    slowed = run("--realtime")
+    assert len(fast) == FRAMES and slowed == fast
+    assert len({f["emotion"]["p"] for r in fast for f in r["faces"]}) > 2  # the probabilities do vary

@@ -158,9 +158,19 @@ class LiveLoop:
         out = []
         for track, crop in zip(tracks, crops, strict=True):
             signature = identity.appearance(crop)
-            if identity.changed(track.appearance, signature, self.new_face):
+            redetected, track.checked_hits = track.hits != track.checked_hits, track.hits
+            if track.carried_from is not None and redetected:
+                # the new person's own landmarks arrived: the crop changes by design; re-anchor, predict afresh
+                track.carried_from, track.appearance = None, None
+                track.probs, track.predicted_at = {}, None
+            elif identity.changed(track.appearance, signature, self.new_face * (identity.REDETECTED if redetected
+                                                                               else 1.0)):  # fmt: skip
                 track = self.tracker.replace(track)
                 self.state.new_people += 1
+            elif redetected and identity.changed(track.appearance, signature, self.new_face):
+                # fresh landmarks moved the crop, or another person did: unsure, so the same track, re-anchored,
+                # with a fresh prediction now (right labels either way; only the id may be the old one)
+                track.appearance, track.probs, track.predicted_at = None, {}, None
             track.appearance = identity.blend(track.appearance, signature)
             out.append(track)
         return out, crops

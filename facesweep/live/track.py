@@ -91,6 +91,9 @@ class Track:
     predicted_box: Box | None = None  # the box at that prediction (a jump from it asks for a new one)
     predictions: int = 0  # model predictions made for this face
     appearance: np.ndarray | None = None  # running signature of the aligned face (facesweep.live.identity)
+    checked_hits: int = 0  # hits at the last identity check (more now: a detection re-placed the landmarks)
+    carried_from: int | None = None  # hits of the track this one replaced: its landmarks are the old person's
+    # until a detection matches it (hits > carried_from), then its signature and prediction start afresh
     probs: dict[str, np.ndarray] = field(default_factory=dict)  # task -> smoothed probabilities
     top_counts: dict[str, Counter] = field(default_factory=dict)  # task -> frames each label was on top
 
@@ -168,7 +171,7 @@ class Tracker:
         fresh = Track(
             id=self._next_id, box=track.box, anchor=track.anchor, hits=track.hits, velocity=track.velocity,
             since_detection=track.since_detection, landmarks=track.landmarks, anchor_landmarks=track.anchor_landmarks,
-            score=track.score,
+            score=track.score, carried_from=track.hits,
         )  # fmt: skip
         self._next_id += 1
         self.tracks = [fresh if t is track else t for t in self.tracks]
