@@ -245,7 +245,10 @@ def run_session(
         # A process that exits while XLA compiles in a daemon thread aborts ("terminate called ..."): a short
         # run waits for the warm-up to finish before it returns.
         stack.callback(warming.join)
+        clock_fps = getattr(source, "clock_fps", None)
         rate = f"{options.predict_hz:g} Hz a face" if options.predict_hz else "every frame"
+        if options.predict_hz:
+            rate += f" of the source's time ({clock_fps:g} fps)" if clock_fps else " (wall clock)"
         notes.print(
             Text(
                 "models: " + ", ".join(f"{m.task} {m.ref} [{r}]" for m, r in zip(models, runtimes, strict=True))
