@@ -136,6 +136,7 @@ def child(args: argparse.Namespace) -> None:
         detect_every=args.detect_every,
         tta=args.tta,
         parallel_models=args.parallel_models,
+        prefetch=args.prefetch,
     )
     known = {f.name for f in dataclasses.fields(session.LiveOptions)}  # an older tree has fewer options
     options = session.LiveOptions(**{k: v for k, v in wanted.items() if k in known})
@@ -198,6 +199,8 @@ def main() -> None:
                         help="flip TTA in the models (default: off, as the CLI)")
     parser.add_argument("--parallel-models", action=argparse.BooleanOptionalAction, default=True,
                         help="the two models side by side in two threads (default: on, as the CLI)")
+    parser.add_argument("--prefetch", action=argparse.BooleanOptionalAction, default=True,
+                        help="decode the next frames in a thread (default: on, as the CLI)")
     parser.add_argument("--base-tree", type=Path,
                         help="also run each configuration on this checkout (PYTHONPATH), right after this tree's run")
     parser.add_argument("--detect-every", type=int, help="default: the CLI's per-detector default")
@@ -250,7 +253,8 @@ def main() -> None:
                                     str(args.frames), "--emotion-model", args.emotion_model, "--gender-model",
                                     args.gender_model, "--detector", detector, "--runtime", runtime,
                                     "--predict-hz", str(hz), "--tta-child", "on" if args.tta else "off",
-                                    "--parallel-models" if args.parallel_models else "--no-parallel-models"]
+                                    "--parallel-models" if args.parallel_models else "--no-parallel-models",
+                                    "--prefetch" if args.prefetch else "--no-prefetch"]
                             if args.detect_every:
                                 base += ["--detect-every", str(args.detect_every)]
                             tree_env = dict(env, PYTHONPATH=path + os.pathsep + env.get("PYTHONPATH", ""))
@@ -269,7 +273,8 @@ def main() -> None:
     print()
     print(f"facesweep live, 640x480 MJPG, {args.frames} frames, models {args.emotion_model} + {args.gender_model}; "
           f"runtime {args.runtime}, TTA {'on' if args.tta else 'off'}, models "
-          f"{'side by side' if args.parallel_models else 'one after the other'}; new = this tree"
+          f"{'side by side' if args.parallel_models else 'one after the other'}, prefetch "
+          f"{'on' if args.prefetch else 'off'}; new = this tree"
           + (f", base = {args.base_tree}" if args.base_tree else "")
           + ("; reference = XLA, every face every frame" if args.reference else "")
           + f"; medians of {args.repeat} run(s); faces '2-4r': real gender-val faces (bench/facevideo.py)")

@@ -138,3 +138,18 @@ def test_realtime_waits_for_each_frame_s_time():
     for i, _ in enumerate(source):
         now[0] += 0.03 if i != 1 else 0.15  # decoding + the loop's work; frame 1 is slow
     assert slept == [0.07, 0.02]  # frame 1 waits 0.1 - 0.03; frame 2 is already late; frame 3 waits 0.3 - 0.28
+
+
+def test_prefetched_frames_keep_their_order_time_and_end(tmp_path):
+    from facesweep.live.sources import Prefetched
+
+    for i in range(5):
+        cv2.imwrite(str(tmp_path / f"shot{i}.png"), np.full((20, 30, 3), i * 50, np.uint8))
+    source = Prefetched(open_source(str(tmp_path), fps=2))
+    seen = [(int(frame[0, 0, 0]), source.position_s) for frame in source]
+    assert seen == [(0, 0.0), (50, 0.5), (100, 1.0), (150, 1.5), (200, 2.0)]
+    assert source.ended == "end of 5 image(s)" and source.name.startswith("images")
+    early = Prefetched(open_source(str(tmp_path)))
+    next(iter(early))
+    early.close()  # stops the reader thread mid-stream
+    assert not early._thread.is_alive()

@@ -37,7 +37,7 @@ from facesweep.live.heads import Crop, Head, Predict, warm_up
 from facesweep.live.loop import PREDICT_HZ, run_live
 from facesweep.live.output import CsvRecorder, JsonlWriter
 from facesweep.live.refresh import VIEW_HZ, ViewRefresher
-from facesweep.live.sources import open_source
+from facesweep.live.sources import Prefetched, open_source
 from facesweep.live.state import LiveState, Summary
 from facesweep.live.view import render_summary, render_view
 
@@ -72,6 +72,7 @@ class LiveOptions:
     realtime: bool = False  # play a file or image list at its own frame rate (a camera always is)
     fps: float | None = None  # the source's frame rate for the schedule (image lists: 1; files: the container's)
     parallel_models: bool = True  # run the two models side by side in two threads
+    prefetch: bool = True  # decode a file's next frames in a thread while the models run (not for cameras)
     view_hz: float = VIEW_HZ  # view redraws per second
     tta: bool | None = False  # average each prediction with its mirror image: off, as the CLI (None = each model's own
     # default: on for pretrained:emotion, twice its model time)
@@ -229,6 +230,8 @@ def run_session(
     detect_every = options.detect_every or DETECT_EVERY.get(detector.name, 4)
     with ExitStack() as stack:
         source = open_source(options.source, fps=options.fps, realtime=options.realtime)
+        if options.prefetch and source.kind in ("video", "images"):
+            source = Prefetched(source)
         stack.callback(source.close)
         enable_compile_cache()
         models = resolve_models(options.emotion_model, options.gender_model, options.storage)

@@ -24,7 +24,9 @@ few times (re-opened once) before it ends cleanly.
 from __future__ import annotations
 
 import glob
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -181,7 +183,64 @@ class ImageSource:
         pass
 
 
-FrameSource = VideoSource | ImageSource
+class Prefetched:
+    """Decode the next frames of a file or image list in a thread while the loop works on this one.
+
+    ``cv2`` decodes without the GIL, so decoding overlaps the models. Frames keep their order and their
+    ``position_s``; ``ended``, ``name``, ``kind``, ``fps`` and ``close`` are the wrapped source's. Not for a camera
+    or stream: reading ahead there would only queue up stale frames.
+    """
+
+    def __init__(self, source: VideoSource | ImageSource, depth: int = 2) -> None:
+        self.source = source
+        self.name, self.kind = source.name, source.kind
+        self.width, self.height, self.fps = source.width, source.height, source.fps
+        self.clock_fps = getattr(source, "clock_fps", None)
+        self.position_s: float | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ended(self) -> str | None:
+        return self.source.ended
+
+    def _read(self) -> None:
+        try:
+            for frame in self.source:
+                item = (frame, self.source.position_s)
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._queue.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self._queue.put(exc)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        self._thread = threading.Thread(target=self._read, name="decode", daemon=True)
+        self._thread.start()
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            frame, self.position_s = item
+            yield frame
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        self.source.close()
+
+
+FrameSource = VideoSource | ImageSource | Prefetched
 
 
 def open_camera(index: int, *, retries: int = 5, retry_wait_s: float = 0.2) -> VideoSource:
