@@ -6,6 +6,8 @@
     python bench/live.py --emotion-model runs/x/best --gender-model pretrained:gender
     python bench/live.py --faces 4 --modes view --detectors yunet --predict-hz 0 10 --repeat 3 \
         --base-tree /tmp/live-base               # and the same runs of another checkout (git worktree add), interleaved
+    python bench/live.py --faces 4 --modes view --detectors yunet --predict-hz 0 --compare no-parallel-models \
+        no-prefetch runtime=onnxruntime          # levers, each run right after the default's
 
 Videos: 640x480 MJPG made by ``facesweep.live.testvideo`` (drawn faces that both detectors find; exactly
 ``--faces`` a frame), and, when ``../shared/data/gender`` is there, ``bench/facevideo.py make`` (real faces of the
@@ -201,6 +203,9 @@ def main() -> None:
                         help="the two models side by side in two threads (default: on, as the CLI)")
     parser.add_argument("--prefetch", action=argparse.BooleanOptionalAction, default=True,
                         help="decode the next frames in a thread (default: on, as the CLI)")
+    parser.add_argument("--compare", nargs="+", default=[], metavar="FLAG",
+                        help="also run this tree with each of these flags (no leading dashes), interleaved: "
+                        "no-parallel-models no-prefetch runtime=onnxruntime")
     parser.add_argument("--base-tree", type=Path,
                         help="also run each configuration on this checkout (PYTHONPATH), right after this tree's run")
     parser.add_argument("--detect-every", type=int, help="default: the CLI's per-detector default")
@@ -227,9 +232,11 @@ def main() -> None:
     trees = [("new", str(Path(__file__).resolve().parents[1]))]
     if args.base_tree:
         trees.append(("base", str(args.base_tree.resolve())))
-    variants = [(tree, path, args.runtime, hz) for hz in args.predict_hz for tree, path in trees]
+    variants = [(tree, path, args.runtime, hz, []) for hz in args.predict_hz for tree, path in trees]
+    variants += [(flag.split("=")[-1][:9], trees[0][1], args.runtime, hz, ["--" + flag.split("=")[0],
+                  *flag.split("=")[1:]]) for hz in args.predict_hz for flag in args.compare]  # fmt: skip
     if args.reference:
-        variants.append(("reference", trees[0][1], "xla", 0.0))
+        variants.append(("reference", trees[0][1], "xla", 0.0, []))
     rows = []
     with tempfile.TemporaryDirectory(prefix="facesweep-bench-live-") as tmp:
         env = dict(os.environ, FACESWEEP_CACHE_DIR=str(Path(tmp) / "cache"))
@@ -248,7 +255,7 @@ def main() -> None:
                 for mode in args.modes:
                     runs: dict[tuple, list[dict]] = {}
                     for i in range(args.repeat):  # interleaved: each tree's i-th run right after the other's
-                        for name, path, runtime, hz in variants:
+                        for name, path, runtime, hz, extra in variants:
                             base = [sys.executable, __file__, "--child", "--video", str(video), "--frames",
                                     str(args.frames), "--emotion-model", args.emotion_model, "--gender-model",
                                     args.gender_model, "--detector", detector, "--runtime", runtime,
@@ -257,6 +264,7 @@ def main() -> None:
                                     "--prefetch" if args.prefetch else "--no-prefetch"]
                             if args.detect_every:
                                 base += ["--detect-every", str(args.detect_every)]
+                            base += extra  # later flags win: --runtime onnxruntime, --no-prefetch, ...
                             tree_env = dict(env, PYTHONPATH=path + os.pathsep + env.get("PYTHONPATH", ""))
                             result = Path(tmp) / f"r{len(rows)}-{name}-{hz}-{i}.json"
                             runs.setdefault((name, hz), []).append(run_once(base, mode, result, tree_env))
