@@ -159,12 +159,13 @@ class LiveLoop:
         for track, crop in zip(tracks, crops, strict=True):
             signature = identity.appearance(crop)
             redetected, track.checked_hits = track.hits != track.checked_hits, track.hits
+            # fresh landmarks move the crop a little (alignment jitter): a wider margin on those frames
+            limit = self.new_face * (identity.REDETECTED if redetected else 1.0)
             if track.carried_from is not None and redetected:
                 # the new person's own landmarks arrived: the crop changes by design; re-anchor, predict afresh
                 track.carried_from, track.appearance = None, None
                 track.probs, track.predicted_at = {}, None
-            elif identity.changed(track.appearance, signature, self.new_face * (identity.REDETECTED if redetected
-                                                                               else 1.0)):  # fmt: skip
+            elif identity.changed(track.appearance, signature, limit):
                 track = self.tracker.replace(track)
                 self.state.new_people += 1
             elif redetected and identity.changed(track.appearance, signature, self.new_face):
