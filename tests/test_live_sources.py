@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facesweep.errors import CameraError
+from facesweep.errors import CameraError, UsageError
 from facesweep.live.sources import ImageSource, VideoSource, open_source, redact_url
 from facesweep.live.testvideo import write_test_video
 
@@ -121,7 +121,7 @@ def test_files_and_images_carry_their_own_time_and_a_camera_the_wall_clock(tmp_p
         cv2.imwrite(str(tmp_path / f"shot{i}.png"), np.full((20, 30, 3), i * 50, np.uint8))
     assert positions(open_source(str(tmp_path))) == [0.0, 1.0, 2.0]  # a slideshow: one image a second
     assert positions(open_source(str(tmp_path), fps=4)) == [0.0, 0.25, 0.5]
-    with pytest.raises(CameraError, match=r"^--fps must be > 0 frames per second, got 0$"):
+    with pytest.raises(UsageError, match=r"^--fps must be > 0 frames per second, got 0$"):
         open_source(str(tmp_path), fps=0)
 
 

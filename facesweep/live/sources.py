@@ -35,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
-from facesweep.errors import CameraError
+from facesweep.errors import CameraError, UsageError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
 DEFAULT_FPS = 30.0  # a video or stream whose container reports no usable frame rate is read at this rate
@@ -272,7 +272,7 @@ def open_source(
     ``fps``: the source's frame rate for the schedule (overrides a container's; image lists have none: default 1);
     ``realtime``: deliver a file's or image list's frames at that rate instead of as fast as possible."""
     if fps is not None and not fps > 0:
-        raise CameraError(f"--fps must be > 0 frames per second, got {fps:g}")
+        raise UsageError(f"--fps must be > 0 frames per second, got {fps:g}")
     _quiet_opencv()
     spec = str(spec).strip()
     if spec.isdigit():
