@@ -54,7 +54,9 @@ def _quiet_opencv() -> None:
 class Pacer:
     """Sleeps until ``start + position`` on a monotonic clock: frames delivered at their own pace (``realtime``)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.clock, self.sleep = clock, sleep
         self.start: float | None = None
 
