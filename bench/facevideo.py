@@ -4,12 +4,21 @@
     python bench/facevideo.py score /tmp/gender-val.avi --model pretrained:gender  # yunet and haar, side by side
     python bench/facevideo.py make --task emotion --out /tmp/fer-val.avi
     python bench/facevideo.py score /tmp/fer-val.avi --model pretrained:emotion
+    python bench/facevideo.py make --task gender --out /tmp/swap.avi --faces 4 --hold 10 --fps 15 --in-place
+    facesweep live --source /tmp/swap.avi --jsonl > /tmp/swap.jsonl
+    python bench/facevideo.py score-live /tmp/swap.avi /tmp/swap.jsonl        # faces found, labels right
 
 ``make`` pastes the validation split's images (the seeded split ``load_dataset`` makes: gender/ -> 20% per class,
 seed 0; fer2013/val for emotion) onto a textured background that pans slowly, 2-4 faces a frame at 70-140 px
 wide (FER-2013's 48x48 crops upscaled to about 100 px), each group held for ``--hold`` frames and drifting with
 the background. 640x480 Motion-JPEG ``.avi``; the ground truth (each pasted image's box, label and file) goes in
-a JSON sidecar. Never commit the video.
+a JSON sidecar. Never commit the video. ``--faces N`` puts exactly N faces in each group; ``--in-place`` keeps the
+group's places (centre and width) for the whole video, so every ``--hold`` frames other people step into the
+same boxes -- a kiosk or a doorway, where IoU tracking alone would hand one person's id and labels to the next.
+
+``score-live VIDEO JSONL`` scores what ``facesweep live --jsonl`` wrote for the video: per frame, the live boxes
+matched to the truth (IoU >= 0.4): faces found, and the share of found faces whose label (the video's task) is
+right.
 
 ``score`` runs each detector on every frame (the live defaults: YuNet on a 320-wide copy, min face 32; Haar on a
 240-wide copy, min face 64), matches detections to the pasted boxes (greedy, IoU >= 0.4), crops every matched
@@ -28,6 +37,7 @@ import random
 import subprocess
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -89,20 +99,28 @@ def cmd_make(args: argparse.Namespace) -> None:
         items = items[: args.images]
     width, height, hold = 640, 480, args.hold
     background = texture(width * 2, height * 2, args.seed)
-    writer = cv2.VideoWriter(str(args.out), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (width, height))
+    writer = cv2.VideoWriter(str(args.out), cv2.VideoWriter_fourcc(*"MJPG"), args.fps, (width, height))
     if not writer.isOpened():
         raise SystemExit(f"cannot write {args.out}")
     frames: list[list[dict]] = []
     lo, hi = (70, 140) if args.task == "gender" else (80, 120)  # FER-2013's 48x48 crops upscaled to ~100 px
     next_item = 0
     t = 0
+    places: list | None = None
     while next_item < len(items):
-        n = rng.randint(2, 4)
+        n = args.faces or rng.randint(2, 4)
         group = items[next_item : next_item + n]
         next_item += n
         images = [cv2.imread(str(root / p)) for p, _ in group]  # split paths are relative to the loaded folder
         aspects = [im.shape[0] / im.shape[1] for im in images]
-        boxes = layout(rng, len(group), width, height - 40, lo, hi, aspects)
+        if args.in_place:
+            if places is None:  # the first group's layout, with room for taller faces, is kept for the whole video
+                places = layout(rng, n, width, height - 40, lo, hi, [1.4] * n)
+            # same centre and width, the new face's own aspect ratio
+            boxes = [(x, y + (h - round(w * a)) // 2, w, round(w * a)) for (x, y, w, h), a in zip(places, aspects,
+                     strict=False)]  # fmt: skip
+        else:
+            boxes = layout(rng, len(group), width, height - 40, lo, hi, aspects)
         for _ in range(hold):
             # the camera pans slowly over the background; the faces drift with it
             ox = int((width / 2) * (1 + np.sin(t / 90.0)))
@@ -112,6 +130,7 @@ def cmd_make(args: argparse.Namespace) -> None:
             truth = []
             for (path, label), image, (x, y, w, h) in zip(group, images, boxes, strict=False):
                 x, y = x + dx, y + dy + 20
+                x, y = min(max(x, 0), width - w), min(max(y, 0), height - h)
                 frame[y : y + h, x : x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA
                                                          if w < image.shape[1] else cv2.INTER_CUBIC)  # fmt: skip
                 truth.append({"box": [x, y, w, h], "label": int(label), "path": path})
@@ -120,7 +139,7 @@ def cmd_make(args: argparse.Namespace) -> None:
             t += 1
     writer.release()
     sidecar = {"task": args.task, "data": str(root), "split": "val", "classes": list(data.classes),
-               "width": width, "height": height, "fps": 30.0, "frames": frames}  # fmt: skip
+               "width": width, "height": height, "fps": args.fps, "frames": frames}  # fmt: skip
     Path(str(args.out) + ".json").write_text(json.dumps(sidecar))
     faces = sum(len(f) for f in frames)
     print(f"wrote {args.out}: {len(frames)} frames, {faces} faces ({len(items)} {args.task} val images, "
@@ -197,6 +216,28 @@ def cmd_score(args: argparse.Namespace) -> None:
               f"detect {np.median(det_ms):.1f} ms/frame median")  # fmt: skip
 
 
+def cmd_score_live(args: argparse.Namespace) -> None:
+    truth = json.loads(Path(str(args.video) + ".json").read_text())
+    task, classes = truth["task"], truth["classes"]
+    records = [json.loads(line) for line in Path(args.jsonl).read_text().splitlines() if line.strip()]
+    by_frame = {r["frame"]: r for r in records}
+    total = found = right = ids = 0
+    seen_ids: set[int] = set()
+    for index, gt in enumerate(truth["frames"]):
+        faces = [f for f in by_frame.get(index, {"faces": []})["faces"] if task in f]
+        seen_ids.update(f["id"] for f in faces)
+        pairs = match(gt, [SimpleNamespace(box=tuple(f["box"])) for f in faces])
+        total += len(gt)
+        found += len(pairs)
+        right += sum(faces[j][task]["label"] == classes[gt[i]["label"]] for i, j in pairs)
+    ids = len(seen_ids)
+    people = len({t["path"] + f"@{k}" for k, f in enumerate(truth["frames"]) for t in f if k == 0 or
+                  t["path"] not in {u["path"] for u in truth["frames"][k - 1]}})  # fmt: skip
+    print(f"{args.jsonl}: {len(records)} frames of {len(truth['frames'])}; faces found {found / total:.1%} "
+          f"({found}/{total}); {task} right on {right / max(1, found):.1%} of found faces ({right}/{found}); "
+          f"{ids} track ids for {people} appearances")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,12 +248,19 @@ def main() -> None:
     make.add_argument("--hold", type=int, default=8, help="frames each group of faces stays (default 8)")
     make.add_argument("--images", type=int, help="use only this many val images (default: all)")
     make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--faces", type=int, help="exactly this many faces a group (default: 2-4 at random)")
+    make.add_argument("--in-place", action="store_true",
+                      help="keep the first group's places: other people replace the faces in the same boxes")
+    make.add_argument("--fps", type=float, default=30.0, help="the video's frame rate (default 30)")
     score = sub.add_parser("score", help="detect, crop and classify; compare with dataset crops")
     score.add_argument("video", type=Path)
     score.add_argument("--model", required=True, help="model DIR or pretrained:NAME")
     score.add_argument("--detectors", nargs="+", default=["yunet", "haar"], choices=["yunet", "haar"])
+    live = sub.add_parser("score-live", help="score `facesweep live --jsonl` output against the video's truth")
+    live.add_argument("video", type=Path)
+    live.add_argument("jsonl", type=Path)
     args = parser.parse_args()
-    cmd_make(args) if args.command == "make" else cmd_score(args)
+    {"make": cmd_make, "score": cmd_score, "score-live": cmd_score_live}[args.command](args)
 
 
 if __name__ == "__main__":

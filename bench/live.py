@@ -4,6 +4,10 @@
     python bench/live.py --faces 4 --modes view --detectors yunet --repeat 3
     python bench/live.py --reference              # also the old model path: XLA, every face on every frame
     python bench/live.py --emotion-model runs/x/best --gender-model pretrained:gender
+    python bench/live.py --faces 4 --modes view --detectors yunet --predict-hz 0 10 --repeat 3 \
+        --base-tree /tmp/live-base               # and the same runs of another checkout (git worktree add), interleaved
+    python bench/live.py --faces 4 --modes view --detectors yunet --predict-hz 0 --compare no-parallel-models \
+        no-prefetch runtime=onnxruntime          # levers, each run right after the default's
 
 Videos: 640x480 MJPG made by ``facesweep.live.testvideo`` (drawn faces that both detectors find; exactly
 ``--faces`` a frame), and, when ``../shared/data/gender`` is there, ``bench/facevideo.py make`` (real faces of the
@@ -15,7 +19,11 @@ what a person watching the view gets, drawing included. The process records, per
 (the loop's own summary), the detector's time per call (it runs in a worker thread beside the models), each
 model's time per call and its mean batch, the CPU time per frame (all threads: load-independent), and the load
 average at start. Prints the CPU model; run it when ``uptime`` shows the machine quiet, and read FPS against
-the CPU per frame when it is not.
+the CPU per frame when it is not -- or give ``--base-tree`` a checkout of the code to compare with: each of its
+runs follows the matching run of this tree, so both see the same load, and the ratio is what to quote.
+
+The options are the CLI's defaults (``facesweep live``: TTA off, the models side by side) unless a flag says
+otherwise; ``pred/fr`` in the table is the faces predicted per frame (4.00 with 4 faces at ``--predict-hz 0``).
 """
 
 from __future__ import annotations
@@ -81,7 +89,11 @@ def child(args: argparse.Namespace) -> None:
         return detector
 
     session.make_detector = make_timed_detector
-    predict_inputs = loop.predict_inputs
+    try:  # since the loop's split the models are called from facesweep.live.heads
+        from facesweep.live import heads as calls
+    except ImportError:
+        calls = loop
+    predict_inputs = calls.predict_inputs
 
     def timed_predict_inputs(head, inputs):  # noqa: ANN001, ANN202
         t0 = time.perf_counter()
@@ -92,7 +104,7 @@ def child(args: argparse.Namespace) -> None:
                 model_ms.setdefault(head.task, []).append((time.perf_counter() - t0) * 1e3)
                 batches.setdefault(head.task, []).append(len(inputs))
 
-    loop.predict_inputs = timed_predict_inputs
+    calls.predict_inputs = timed_predict_inputs
     cpu = {}
     run = loop.LiveLoop.run
 
@@ -112,7 +124,9 @@ def child(args: argparse.Namespace) -> None:
     else:
         stdout = io.StringIO() if args.keep_jsonl else open(os.devnull, "w")  # noqa: SIM115
         console = Console(file=stdout, highlight=False)
-    options = session.LiveOptions(
+    import dataclasses
+
+    wanted = dict(
         source=args.video,
         emotion_model=args.emotion_model,
         gender_model=args.gender_model,
@@ -122,7 +136,12 @@ def child(args: argparse.Namespace) -> None:
         runtime=args.runtime,
         predict_hz=args.predict_hz,
         detect_every=args.detect_every,
+        tta=args.tta,
+        parallel_models=args.parallel_models,
+        prefetch=args.prefetch,
     )
+    known = {f.name for f in dataclasses.fields(session.LiveOptions)}  # an older tree has fewer options
+    options = session.LiveOptions(**{k: v for k, v in wanted.items() if k in known})
     summary = session.run_session(options, console=console, stdout=stdout, start=PROCESS_START)
 
     def p(values: list[float], q: float) -> float | None:
@@ -175,8 +194,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per configuration; medians (default 1)")
     parser.add_argument("--emotion-model", default="pretrained:emotion")
     parser.add_argument("--gender-model", default="pretrained:gender")
-    parser.add_argument("--runtime", choices=("opencv", "xla"), default="opencv")
-    parser.add_argument("--predict-hz", type=float, default=10.0, help="per face (default 10; 0 = every frame)")
+    parser.add_argument("--runtime", choices=("opencv", "onnxruntime", "xla"), default="opencv")
+    parser.add_argument("--predict-hz", type=float, nargs="+", default=[10.0],
+                        help="per face, one or more rates (default 10, the CLI's; 0 = every face every frame)")
+    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=False,
+                        help="flip TTA in the models (default: off, as the CLI)")
+    parser.add_argument("--parallel-models", action=argparse.BooleanOptionalAction, default=True,
+                        help="the two models side by side in two threads (default: on, as the CLI)")
+    parser.add_argument("--prefetch", action=argparse.BooleanOptionalAction, default=True,
+                        help="decode the next frames in a thread (default: on, as the CLI)")
+    parser.add_argument("--compare", nargs="+", default=[], metavar="FLAG",
+                        help="also run this tree with each of these flags (no leading dashes), interleaved: "
+                        "no-parallel-models no-prefetch runtime=onnxruntime")
+    parser.add_argument("--base-tree", type=Path,
+                        help="also run each configuration on this checkout (PYTHONPATH), right after this tree's run")
     parser.add_argument("--detect-every", type=int, help="default: the CLI's per-detector default")
     parser.add_argument("--reference", action="store_true",
                         help="also run the old model path (XLA, every face on every frame) for each configuration")
@@ -185,9 +216,12 @@ def main() -> None:
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--detector", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--tta-child", dest="tta_child", help=argparse.SUPPRESS)
     parser.add_argument("--keep-jsonl", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        args.predict_hz = args.predict_hz[0]
+        args.tta = {"on": True, "off": False, "model": None}[args.tta_child or "off"]
         child(args)
         return
 
@@ -195,9 +229,14 @@ def main() -> None:
 
     print(f"CPU: {cpu_model()}; load average at start {os.getloadavg()[0]:.2f} "
           f"(1 min; other work on the machine slows every number but 'CPU/frame')")
-    variants = [("new", args.runtime, args.predict_hz)]
+    trees = [("new", str(Path(__file__).resolve().parents[1]))]
+    if args.base_tree:
+        trees.append(("base", str(args.base_tree.resolve())))
+    variants = [(tree, path, args.runtime, hz, []) for hz in args.predict_hz for tree, path in trees]
+    variants += [(flag.split("=")[-1][:9], trees[0][1], args.runtime, hz, ["--" + flag.split("=")[0],
+                  *flag.split("=")[1:]]) for hz in args.predict_hz for flag in args.compare]  # fmt: skip
     if args.reference:
-        variants.append(("reference", "xla", 0.0))
+        variants.append(("reference", trees[0][1], "xla", 0.0, []))
     rows = []
     with tempfile.TemporaryDirectory(prefix="facesweep-bench-live-") as tmp:
         env = dict(os.environ, FACESWEEP_CACHE_DIR=str(Path(tmp) / "cache"))
@@ -213,18 +252,26 @@ def main() -> None:
             videos.append(("2-4r", real))
         for faces, video in videos:
             for detector in args.detectors:
-                for name, runtime, hz in variants:
-                    base = [sys.executable, __file__, "--child", "--video", str(video), "--frames", str(args.frames),
-                            "--emotion-model", args.emotion_model, "--gender-model", args.gender_model,
-                            "--detector", detector, "--runtime", runtime, "--predict-hz", str(hz)]
-                    if args.detect_every:
-                        base += ["--detect-every", str(args.detect_every)]
-                    for mode in args.modes:
-                        runs = [run_once(base, mode, Path(tmp) / f"r{len(rows)}-{i}.json", env)
-                                for i in range(args.repeat)]
-                        rows.append(((faces, detector, name, mode), runs))
-                        print(f"  done: {faces} faces, {detector}, {name}, {mode}: "
-                              f"{statistics.median(r['fps'] for r in runs):.1f} fps", flush=True)
+                for mode in args.modes:
+                    runs: dict[tuple, list[dict]] = {}
+                    for i in range(args.repeat):  # interleaved: each tree's i-th run right after the other's
+                        for name, path, runtime, hz, extra in variants:
+                            base = [sys.executable, __file__, "--child", "--video", str(video), "--frames",
+                                    str(args.frames), "--emotion-model", args.emotion_model, "--gender-model",
+                                    args.gender_model, "--detector", detector, "--runtime", runtime,
+                                    "--predict-hz", str(hz), "--tta-child", "on" if args.tta else "off",
+                                    "--parallel-models" if args.parallel_models else "--no-parallel-models",
+                                    "--prefetch" if args.prefetch else "--no-prefetch"]
+                            if args.detect_every:
+                                base += ["--detect-every", str(args.detect_every)]
+                            base += extra  # later flags win: --runtime onnxruntime, --no-prefetch, ...
+                            tree_env = dict(env, PYTHONPATH=path + os.pathsep + env.get("PYTHONPATH", ""))
+                            result = Path(tmp) / f"r{len(rows)}-{name}-{hz}-{i}.json"
+                            runs.setdefault((name, hz), []).append(run_once(base, mode, result, tree_env))
+                    for (name, hz), done in runs.items():
+                        rows.append(((faces, detector, name, hz, mode), done))
+                        print(f"  done: {faces} faces, {detector}, {name}, {hz:g} Hz, {mode}: "
+                              f"{statistics.median(r['fps'] for r in done):.1f} fps", flush=True)
 
     def med(runs: list[dict], key: str, task: str | None = None) -> float:
         values = [(r[key].get(task) if task else r[key]) for r in runs]
@@ -233,15 +280,18 @@ def main() -> None:
 
     print()
     print(f"facesweep live, 640x480 MJPG, {args.frames} frames, models {args.emotion_model} + {args.gender_model}; "
-          f"new = runtime {args.runtime}, {args.predict_hz:g} predictions/s a face"
+          f"runtime {args.runtime}, TTA {'on' if args.tta else 'off'}, models "
+          f"{'side by side' if args.parallel_models else 'one after the other'}, prefetch "
+          f"{'on' if args.prefetch else 'off'}; new = this tree"
+          + (f", base = {args.base_tree}" if args.base_tree else "")
           + ("; reference = XLA, every face every frame" if args.reference else "")
           + f"; medians of {args.repeat} run(s); faces '2-4r': real gender-val faces (bench/facevideo.py)")
-    header = (f"{'faces':>5} {'detector':<8} {'path':<9} {'mode':<5} {'FPS':>6} {'p50 ms':>7} {'p95 ms':>7} "
+    header = (f"{'faces':>5} {'detector':<8} {'path':<9} {'Hz':>3} {'mode':<5} {'FPS':>6} {'p50 ms':>7} {'p95 ms':>7} "
               f"{'detect ms':>9} {'expr ms':>7} {'gend ms':>7} {'batch':>5} {'pred/fr':>7} {'CPU/fr':>7} {'load':>5}")
     print(header)
     print("-" * len(header))
-    for (faces, detector, name, mode), runs in rows:
-        print(f"{faces:>5} {detector:<8} {name:<9} {mode:<5} {med(runs, 'fps'):>6.1f} "
+    for (faces, detector, name, hz, mode), runs in rows:
+        print(f"{faces:>5} {detector:<8} {name:<9} {hz:>3g} {mode:<5} {med(runs, 'fps'):>6.1f} "
               f"{med(runs, 'latency_p50_ms'):>7.1f} {med(runs, 'latency_p95_ms'):>7.1f} "
               f"{med(runs, 'detect_p50_ms'):>9.1f} {med(runs, 'model_p50_ms', 'emotion'):>7.1f} "
               f"{med(runs, 'model_p50_ms', 'gender'):>7.1f} {med(runs, 'model_mean_batch', 'emotion'):>5.2f} "

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import threading
-from types import SimpleNamespace
+import time
 
 import jax
 import numpy as np
@@ -17,7 +16,7 @@ from facesweep.errors import CheckpointError
 from facesweep.live import session
 from facesweep.live.testvideo import write_test_video
 from facesweep.live.track import iou
-from facesweep.model import artifacts
+from facesweep.model import artifacts, inference
 from facesweep.model.artifacts import TrainedModel, save_model
 from facesweep.model.cnn import init_variables, model_for
 from facesweep.model.config import tiny
@@ -200,23 +199,23 @@ class FakeModel:
 
 def test_runtime_opencv_is_used_when_the_model_exports(monkeypatch):
     class Predictor:
-        def __init__(self, model, tta=None):
-            self.tta = tta
+        def __init__(self, model, runtime, tta=None):
+            self.tta, self.runtime = tta, runtime
 
         def predict(self, images):
             return np.ones((len(images), 2), np.float32)
 
-    monkeypatch.setitem(sys.modules, "facesweep.model.export", SimpleNamespace(OpenCVPredictor=Predictor))
+    monkeypatch.setattr(inference, "make_predictor", Predictor)
     model = FakeModel()
     predict, used = session.model_predict(model, "opencv", tta=False)
     assert used == "opencv" and predict(np.zeros((2, 4, 4, 1), np.uint8)).sum() == 4 and model.calls == 0
 
 
 def test_runtime_falls_back_to_xla_when_the_model_cannot_be_exported(monkeypatch):
-    def cannot(model, tta=None):
+    def cannot(model, runtime, tta=None):
         raise CheckpointError("OpenCV 4.x cannot load the exported emotion graph: Unsupported layer\nmore")
 
-    monkeypatch.setitem(sys.modules, "facesweep.model.export", SimpleNamespace(OpenCVPredictor=cannot))
+    monkeypatch.setattr(inference, "make_predictor", cannot)
     model = FakeModel()
     predict, used = session.model_predict(model, "opencv", tta=None)
     assert used == "xla (opencv: OpenCV 4.x cannot load the exported emotion graph: Unsupported layer)"
@@ -256,3 +255,34 @@ def test_the_view_is_drawn_from_its_own_thread_on_a_terminal(assets, monkeypatch
     assert summary.frames == FRAMES and "expression" in text and "ang  dis" in text and f"{FRAMES} frames in" in text
     assert "frame 24" in text  # the final state is drawn after the loop
     assert set(threads) <= {"view"}
+
+
+def test_the_same_file_gives_the_same_labels_fast_and_slowed(assets, capsys, monkeypatch):
+    """Predictions are scheduled on the video's own clock: as fast as possible, or paced to its frame rate with a
+    detector slowed as on a loaded CPU, the JSONL is the same but for the wall-clock time."""
+    video, models = assets
+
+    def run(*extra):
+        code = main(["live", "--source", str(video.path), "--jsonl", *extra, *models_args(models)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return [{k: v for k, v in json.loads(line).items() if k != "time"} for line in out.splitlines()]
+
+    fast = run()
+    make = session.make_detector
+
+    def slow_detector(*args, **kwargs):
+        detector = make(*args, **kwargs)
+        detect = detector.detect
+
+        def slow(frame):
+            time.sleep(0.05)  # longer than a frame's other work: the result arrives late
+            return detect(frame)
+
+        detector.detect = slow
+        return detector
+
+    monkeypatch.setattr(session, "make_detector", slow_detector)
+    slowed = run("--realtime")
+    assert len(fast) == FRAMES and slowed == fast
+    assert len({f["emotion"]["p"] for r in fast for f in r["faces"]}) > 2  # the probabilities do vary

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from facesweep.faces.align import DEFAULT_TEMPLATE
+from facesweep.faces.crop import FaceCropper
 from facesweep.faces.detect import Detection
-from facesweep.live.loop import Head, LiveLoop, bucket_size, predict_crops, run_live, warm_up
+from facesweep.live.loop import Head, LiveLoop, bucket_size, predict_inputs, run_live, warm_up
 from facesweep.tasks import EMOTION_CLASSES, GENDER_CLASSES
 
 
@@ -61,7 +63,12 @@ def fake_head(task="emotion", clock=None, cost_ms=4.0, probs=None, seen=None) ->
         out[:, 0] = 0.9
         return out
 
-    return Head(task, classes, size, channels, predict)
+    return Head(task, classes, size, channels, predict, production_crop(size, channels))
+
+
+def production_crop(size: int, channels: int):
+    """The crop the CLI gives each head (``FaceCropper.crop``); the fake detector has no landmarks: a box crop."""
+    return FaceCropper(FakeDetector([]), DEFAULT_TEMPLATE, size, channels).crop
 
 
 def frames(n: int, clock: FakeClock | None = None, read_ms: float = 2.0):
@@ -83,10 +90,10 @@ def test_bucket_sizes():
 def test_all_faces_of_a_frame_go_in_one_padded_batch():
     seen: list[int] = []
     head = fake_head(seen=seen)
-    crops = [np.zeros((50, 50, 3), np.uint8)] * 3
-    probs = predict_crops(head, crops)
+    inputs = [np.zeros((48, 48, 1), np.uint8)] * 3
+    probs = predict_inputs(head, inputs)
     assert seen == [4] and probs.shape == (3, 7)
-    assert predict_crops(head, []).shape == (0, 7) and seen == [4]
+    assert predict_inputs(head, []).shape == (0, 7) and seen == [4]
 
 
 def test_warm_up_compiles_each_bucket_once():
@@ -189,8 +196,9 @@ def test_head_from_model_passes_tta():
         classes=list(EMOTION_CLASSES),
         predict=lambda images, tta=False: calls.append(tta) or np.zeros((len(images), 7), np.float32),
     )
-    Head.from_model("emotion", model).predict(np.zeros((1, 48, 48, 1), np.uint8))
-    head = Head.from_model("emotion", model, tta=True)
+    crop = production_crop(48, 1)
+    Head.from_model("emotion", model, crop=crop).predict(np.zeros((1, 48, 48, 1), np.uint8))
+    head = Head.from_model("emotion", model, crop=crop, tta=True)
     head.predict(np.zeros((1, 48, 48, 1), np.uint8))
     assert calls == [False, True] and head.classes == EMOTION_CLASSES and head.image_size == 48
 
@@ -284,3 +292,69 @@ def test_heads_with_the_same_crop_key_share_one_crop_per_face():
     apart = [same[0], Head("emotion", EMOTION_CLASSES, 48, 1, predict, crop, "other")]
     run_live(frames(3), apart, FakeDetector([TWO]), clock=FakeClock(), predict_hz=0)
     assert len(calls) == 3 * 2 * 2
+
+
+def person_frames(n: int, swap_at: int, box=(40, 20, 60, 60)):
+    """Frames with one 'face' in ``box``: a fixed random pattern (one person) that another replaces at
+    ``swap_at``; a little fresh noise on every frame, as a camera gives."""
+    x, y, w, h = box
+    people = [np.random.default_rng(seed).integers(0, 256, (h // 6, w // 6, 3), dtype=np.uint8) for seed in (1, 2)]
+    noise = np.random.default_rng(0)
+    for i in range(n):
+        frame = np.full((120, 160, 3), 128, np.uint8)
+        face = np.kron(people[int(i >= swap_at)], np.ones((6, 6, 1), np.uint8)).astype(np.int16)
+        face += noise.integers(-6, 7, face.shape, dtype=np.int16)
+        frame[y : y + h, x : x + w] = np.clip(face, 0, 255).astype(np.uint8)
+        frame[0, 0, 0] = i
+        yield frame
+
+
+def test_another_person_in_the_same_box_is_a_new_face_predicted_at_once():
+    clock = FakeClock()
+    ids, predicted = [], []
+
+    def record(state):
+        ids.append([f.id for f in state.faces])
+        predicted.append(predicted_ids(state))
+
+    state, summary = run_live(
+        person_frames(12, swap_at=6), [fake_head()], FakeDetector([[(40, 20, 60, 60)]]), clock=clock,
+        detect_every=1, predict_hz=2, on_frame=record,
+    )
+    assert ids == [[1]] * 6 + [[2]] * 6  # same box throughout: only the face in it changed
+    assert predicted[0] == [1] and predicted[6] == [2]  # the new person at once, not 0.5 s later
+    assert summary.new_people == 1 and [f.frames for f in summary.faces] == [6, 6]
+
+
+def test_the_same_person_keeps_the_track_without_the_check_nobody_is_new():
+    _, summary = run_live(person_frames(12, swap_at=99), [fake_head()], FakeDetector([[(40, 20, 60, 60)]]),
+                          clock=FakeClock(), detect_every=1, predict_hz=2)
+    assert summary.new_people == 0 and [f.frames for f in summary.faces] == [12]
+    _, summary = run_live(person_frames(12, swap_at=6), [fake_head()], FakeDetector([[(40, 20, 60, 60)]]),
+                          clock=FakeClock(), detect_every=1, predict_hz=2, new_face=None)
+    assert summary.new_people == 0 and [f.frames for f in summary.faces] == [12]
+
+
+class Positioned:
+    """A source whose frames carry their own time (``position_s``), as files do."""
+
+    def __init__(self, frames, fps: float) -> None:
+        self.frames, self.fps = frames, fps
+        self.position_s = None
+
+    def __iter__(self):
+        for i, frame in enumerate(self.frames):
+            self.position_s = i / self.fps
+            yield frame
+
+
+@pytest.mark.parametrize("ms_per_frame", [1.0, 200.0])
+def test_the_schedule_counts_in_the_source_time_whatever_the_processing_speed(ms_per_frame):
+    clock = FakeClock()
+    per_frame = []
+    head = fake_head(clock=clock, cost_ms=ms_per_frame)
+    run_live(Positioned(frames(30), fps=30.0), [head], FakeDetector([FOUR]), clock=clock, detect_every=1,
+             predict_hz=10, on_frame=lambda s: per_frame.append(predicted_ids(s)))
+    counts = [sum(face in ids for ids in per_frame) for face in (1, 2, 3, 4)]
+    assert counts == [10] * 4, counts  # 1 s of video at 10 Hz, at 5 or 1000 frames a second of processing
+    assert per_frame[0] == [1, 2, 3, 4] and max(len(ids) for ids in per_frame[1:]) <= 2

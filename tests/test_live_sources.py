@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facesweep.errors import CameraError
+from facesweep.errors import CameraError, UsageError
 from facesweep.live.sources import ImageSource, VideoSource, open_source, redact_url
 from facesweep.live.testvideo import write_test_video
 
@@ -107,3 +107,49 @@ def test_no_camera_message_says_how_to_use_a_file_instead():
 def test_redact_url():
     assert redact_url("rtsp://admin:hunter2@cam.local:554/live") == "rtsp://admin:***@cam.local:554/live"
     assert redact_url("http://cam.local/stream.mjpg") == "http://cam.local/stream.mjpg"
+
+
+def positions(source):
+    return [source.position_s for _ in source]
+
+
+def test_files_and_images_carry_their_own_time_and_a_camera_the_wall_clock(tmp_path):
+    assert positions(VideoSource(FakeCapture([True] * 3), "video x.avi", "video")) == pytest.approx([0, 1 / 30, 2 / 30])
+    assert positions(VideoSource(FakeCapture([True] * 2), "video x.avi", "video", fps=10)) == [0.0, 0.1]
+    assert positions(VideoSource(FakeCapture([True] * 2), "camera 0", "camera")) == [None, None]
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"shot{i}.png"), np.full((20, 30, 3), i * 50, np.uint8))
+    assert positions(open_source(str(tmp_path))) == [0.0, 1.0, 2.0]  # a slideshow: one image a second
+    assert positions(open_source(str(tmp_path), fps=4)) == [0.0, 0.25, 0.5]
+    with pytest.raises(UsageError, match=r"^--fps must be > 0 frames per second, got 0$"):
+        open_source(str(tmp_path), fps=0)
+
+
+def test_realtime_waits_for_each_frame_s_time():
+    now = [5.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(round(s, 6))
+        now[0] += s
+
+    source = VideoSource(FakeCapture([True] * 4), "video x.avi", "video", fps=10, realtime=True, sleep=sleep)
+    source._pacer.clock = lambda: now[0]
+    for i, _ in enumerate(source):
+        now[0] += 0.03 if i != 1 else 0.15  # decoding + the loop's work; frame 1 is slow
+    assert slept == [0.07, 0.02]  # frame 1 waits 0.1 - 0.03; frame 2 is already late; frame 3 waits 0.3 - 0.28
+
+
+def test_prefetched_frames_keep_their_order_time_and_end(tmp_path):
+    from facesweep.live.sources import Prefetched
+
+    for i in range(5):
+        cv2.imwrite(str(tmp_path / f"shot{i}.png"), np.full((20, 30, 3), i * 50, np.uint8))
+    source = Prefetched(open_source(str(tmp_path), fps=2))
+    seen = [(int(frame[0, 0, 0]), source.position_s) for frame in source]
+    assert seen == [(0, 0.0), (50, 0.5), (100, 1.0), (150, 1.5), (200, 2.0)]
+    assert source.ended == "end of 5 image(s)" and source.name.startswith("images")
+    early = Prefetched(open_source(str(tmp_path)))
+    next(iter(early))
+    early.close()  # stops the reader thread mid-stream
+    assert not early._thread.is_alive()

@@ -99,6 +99,11 @@ def test_summary_without_faces():
     ])
 
 
+def test_summary_counts_new_people_in_tracked_places():
+    summary = Summary("video v.avi", 10, 1.0, 10.0, None, None, None, "end of video", [], new_people=3)
+    assert "3 new people in a tracked face's place: each got a new face id" in as_text(render_summary(summary))
+
+
 @pytest.mark.parametrize(
     ("p", "bar"),
     [(0.0, "        "), (1.0, "████████"), (0.5, "████    "), (0.81, "██████▌ "), (1.7, "████████"), (-1, "        ")],

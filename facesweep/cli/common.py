@@ -87,18 +87,20 @@ def model_crop_template(ref: str) -> Any:
     its weights."""
     import json
 
-    from facesweep.errors import CheckpointError, ConfigError
+    from facesweep.errors import CheckpointError
     from facesweep.faces.align import DEFAULT_TEMPLATE, Template
     from facesweep.model.artifacts import CONFIG_FILE, resolve_ref
+    from facesweep.model.inference import parse_inference
 
     path = resolve_ref(ref) / CONFIG_FILE
     if not path.is_file():
         raise CheckpointError(f"no model at {ref} ({path} is missing)")
     try:
-        crop = json.loads(path.read_text()).get("inference", {}).get("crop")
-        return Template.from_dict(crop["template"]) if crop else DEFAULT_TEMPLATE
-    except (ValueError, TypeError, KeyError, AttributeError, ConfigError) as exc:
+        meta = json.loads(path.read_text())
+    except ValueError as exc:
         raise CheckpointError(f"{path}: unreadable crop template ({exc})") from None
+    crop = parse_inference(meta, str(path))["crop"]  # CheckpointError naming the file when malformed
+    return Template.from_dict(crop["template"]) if crop else DEFAULT_TEMPLATE
 
 
 def faces_line(faces: dict) -> str:

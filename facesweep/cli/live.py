@@ -16,6 +16,7 @@ EXAMPLES = """
     facesweep live --emotion-model runs/emotion-x/best --gender-model pretrained:gender
     facesweep live --source clip.mp4 --detector haar --min-face 80     the Haar cascade instead of YuNet
     facesweep live --source 0 --predict-hz 0 --runtime xla            predict every face on every frame, in XLA
+    facesweep live --source clip.mp4 --realtime        play the file at its own frame rate (labels are the same)
     python -m facesweep.live.testvideo /tmp/faces.avi   a test video of drawn faces (no camera needed)
 """
 
@@ -57,17 +58,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--predict-hz", type=float, default=10.0, metavar="HZ",
-        help="model predictions per face per second, at once for a new face or a jumped box; the probabilities "
+        help="model predictions per face per second of the source's time (a file's frame timestamps, the wall "
+        "clock for a camera), at once for a new face, a jumped box or a new person in a box; the probabilities "
         "are carried (smoothed) in between (default: 10; 0 = every face on every frame)",
+    )
+    p.add_argument(
+        "--realtime", action="store_true",
+        help="play a video file or image list at its own frame rate instead of as fast as possible "
+        "(the labels do not change: predictions are scheduled in the source's time)",
+    )
+    p.add_argument(
+        "--fps", type=float, metavar="FPS",
+        help="the source's frame rate for the schedule: overrides a video's own; image lists default to 1",
     )
     p.add_argument(
         "--view-hz", type=float, default=10.0, metavar="HZ",
         help="view redraws per second, from their own thread whatever the frame rate (default: 10)",
     )
     p.add_argument(
-        "--runtime", choices=("opencv", "xla"), default="opencv",
-        help="run the models as their exported graph in OpenCV's cv2.dnn (default; ~2x faster at one face, XLA "
-        "where a model cannot be exported) or in XLA",
+        "--runtime", choices=("opencv", "onnxruntime", "xla"), default="opencv",
+        help="run the models as their exported graph in OpenCV's cv2.dnn (default; XLA where a model cannot be "
+        "exported), in ONNX Runtime (pip install onnxruntime) or in XLA",
     )
     p.add_argument(
         "--tta",
@@ -99,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         detect_every=args.detect_every,
         predict_hz=args.predict_hz,
         runtime=args.runtime,
+        realtime=args.realtime,
+        fps=args.fps,
         view_hz=args.view_hz,
         tta=args.tta,
     )

@@ -4,13 +4,14 @@
 
 Models: an explicit ``--emotion-model``/``--gender-model`` directory, else the best trial of that task's studies in
 the storage (``facesweep.sweep.best_model_dir``), else the bundled ``pretrained:<task>``; either may be missing,
-not both. Each model runs on the runtime asked for (``opencv``: its batch-norm-folded graph in ``cv2.dnn``, about
-twice as fast as XLA at one face; ``xla``: ``TrainedModel.predict``); a model the exporter cannot convert falls
-back to XLA, and the start-up line says so. Detection: the bundled YuNet (``--detector haar`` is the fallback).
-Output: a rich ``Live`` view on a terminal, redrawn ``view_hz`` times a second from its own thread
-(``facesweep.live.refresh``); one JSON object per frame on stdout when stdout is not a terminal or with
-``--jsonl`` (no view then; the summary goes to stderr); ``--jsonl FILE`` writes the frames to FILE and keeps the
-view.
+not both. Each model runs on the runtime asked for (``facesweep.model.inference``: ``opencv``, its batch-norm-
+folded graph in ``cv2.dnn``; ``onnxruntime``, the same graph in ONNX Runtime; ``xla``, ``TrainedModel.predict``); a
+model that cannot run there falls back to XLA, and the start-up line says so. The prediction schedule runs on the
+source's clock (``facesweep.live.sources``: a file's frame index / FPS), so a file gives the same labels at any
+speed; ``realtime`` plays a file at its own frame rate. Detection: the bundled YuNet (``--detector haar`` is the
+fallback). Output: a rich ``Live`` view on a terminal, redrawn ``view_hz`` times a second from its own thread
+(``facesweep.live.refresh``); one JSON object per frame on stdout when stdout is not a terminal or with ``--jsonl``
+(no view then; the summary goes to stderr); ``--jsonl FILE`` writes the frames to FILE and keeps the view.
 """
 
 from __future__ import annotations
@@ -32,15 +33,17 @@ from rich.text import Text
 from facesweep.errors import CheckpointError, FacesweepError, StorageError, UsageError
 from facesweep.faces.crop import FaceCropper
 from facesweep.faces.detect import Detector, make_detector
-from facesweep.live.loop import PREDICT_HZ, Crop, Head, LiveState, Predict, Summary, run_live, warm_up
+from facesweep.live.heads import Crop, Head, Predict, warm_up
+from facesweep.live.loop import PREDICT_HZ, run_live
 from facesweep.live.output import CsvRecorder, JsonlWriter
 from facesweep.live.refresh import VIEW_HZ, ViewRefresher
-from facesweep.live.sources import open_source
+from facesweep.live.sources import Prefetched, open_source
+from facesweep.live.state import LiveState, Summary
 from facesweep.live.view import render_summary, render_view
 
 TASKS = ("emotion", "gender")
 DEFAULT_STORAGE = "sqlite:///facesweep.db"
-RUNTIMES = ("opencv", "xla")
+RUNTIMES = ("opencv", "onnxruntime", "xla")  # facesweep.model.inference.RUNTIMES, without importing jax here
 DETECT_EVERY = {"yunet": 2, "haar": 4}  # frames per detection while faces are tracked (measured: bench/live.py)
 NO_MODEL = (
     "no model: run `facesweep study` (or `facesweep train`) first, "
@@ -65,9 +68,14 @@ class LiveOptions:
     detect_width: int | None = None  # detection copy's width, pixels; None = the detector's default (320, 240)
     detect_every: int | None = None  # frames per detection while faces are tracked; None = DETECT_EVERY[detector]
     predict_hz: float = PREDICT_HZ  # model predictions per face per second; 0 = every face on every frame
-    runtime: str = "opencv"  # "opencv" (exported graph in cv2.dnn; XLA where it cannot) | "xla"
+    runtime: str = "opencv"  # "opencv" (exported graph in cv2.dnn; XLA where it cannot) | "onnxruntime" | "xla"
+    realtime: bool = False  # play a file or image list at its own frame rate (a camera always is)
+    fps: float | None = None  # the source's frame rate for the schedule (image lists: 1; files: the container's)
+    parallel_models: bool = True  # run the two models side by side in two threads
+    prefetch: bool = True  # decode a file's next frames in a thread while the models run (not for cameras)
     view_hz: float = VIEW_HZ  # view redraws per second
-    tta: bool | None = None  # average each prediction with its horizontal flip; None = each model's own default
+    tta: bool | None = False  # average each prediction with its mirror image: off, as the CLI (None = each model's own
+    # default: on for pretrained:emotion, twice its model time)
 
 
 @dataclass
@@ -142,20 +150,20 @@ def face_crop(model: Any, detector: Detector) -> tuple[Crop, Hashable]:
 
 
 def model_predict(model: Any, runtime: str, tta: bool | None) -> tuple[Predict, str]:
-    """``(predict, runtime used)`` for one model: the exported graph in ``cv2.dnn`` when asked and possible, else
-    XLA; the runtime string says why when it fell back ("xla (opencv: <reason>)")."""
+    """``(predict, runtime used)`` for one model (``facesweep.model.inference.make_predictor``), falling back to
+    XLA when the graph runtimes cannot take it; the runtime string then says why ("xla (opencv: <reason>)")."""
     if runtime not in RUNTIMES:
         raise UsageError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
-    if runtime == "opencv":
-        try:
-            from facesweep.model.export import OpenCVPredictor
+    from facesweep.model.inference import make_predictor
 
-            return OpenCVPredictor(model, tta=tta).predict, "opencv"
+    if runtime != "xla":
+        try:
+            return make_predictor(model, runtime, tta=tta).predict, runtime
         except (ImportError, FacesweepError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            fallback = f"xla (opencv: {reason})"
         except Exception as exc:  # noqa: BLE001 - any exporter failure only costs the speed-up
-            fallback = f"xla (opencv: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        fallback = f"xla ({runtime}: {reason})"
     else:
         fallback = "xla"
     own = model.predict
@@ -221,7 +229,9 @@ def run_session(
     )
     detect_every = options.detect_every or DETECT_EVERY.get(detector.name, 4)
     with ExitStack() as stack:
-        source = open_source(options.source)
+        source = open_source(options.source, fps=options.fps, realtime=options.realtime)
+        if options.prefetch and source.kind in ("video", "images"):
+            source = Prefetched(source)
         stack.callback(source.close)
         enable_compile_cache()
         models = resolve_models(options.emotion_model, options.gender_model, options.storage)
@@ -238,7 +248,10 @@ def run_session(
         # A process that exits while XLA compiles in a daemon thread aborts ("terminate called ..."): a short
         # run waits for the warm-up to finish before it returns.
         stack.callback(warming.join)
+        clock_fps = getattr(source, "clock_fps", None)
         rate = f"{options.predict_hz:g} Hz a face" if options.predict_hz else "every frame"
+        if options.predict_hz:
+            rate += f" of the source's time ({clock_fps:g} fps)" if clock_fps else " (wall clock)"
         notes.print(
             Text(
                 "models: " + ", ".join(f"{m.task} {m.ref} [{r}]" for m, r in zip(models, runtimes, strict=True))
@@ -292,6 +305,7 @@ def run_session(
             background_detection=True,
             detect_every=detect_every,
             predict_hz=options.predict_hz,
+            parallel_heads=options.parallel_models,
         )
         if refresher is not None and live is not None:
             refresher.stop()

@@ -90,6 +90,10 @@ class Track:
     predicted_at: float | None = None  # clock time of the last model prediction (None: never predicted)
     predicted_box: Box | None = None  # the box at that prediction (a jump from it asks for a new one)
     predictions: int = 0  # model predictions made for this face
+    appearance: np.ndarray | None = None  # running signature of the aligned face (facesweep.live.identity)
+    checked_hits: int = 0  # hits at the last identity check (more now: a detection re-placed the landmarks)
+    carried_from: int | None = None  # hits of the track this one replaced: its landmarks are the old person's
+    # until a detection matches it (hits > carried_from), then its signature and prediction start afresh
     probs: dict[str, np.ndarray] = field(default_factory=dict)  # task -> smoothed probabilities
     top_counts: dict[str, Counter] = field(default_factory=dict)  # task -> frames each label was on top
 
@@ -160,6 +164,19 @@ class Tracker:
             self._next_id += 1
         self.tracks = sorted(keep, key=lambda t: t.id)
         return self.tracks
+
+    def replace(self, track: Track) -> Track:
+        """End ``track`` (another person now stands in its box) and start a fresh one in its place: same box,
+        landmarks and motion, a new id, no probabilities and no prediction yet."""
+        fresh = Track(
+            id=self._next_id, box=track.box, anchor=track.anchor, hits=track.hits, velocity=track.velocity,
+            since_detection=track.since_detection, landmarks=track.landmarks, anchor_landmarks=track.anchor_landmarks,
+            score=track.score, carried_from=track.hits,
+        )  # fmt: skip
+        self._next_id += 1
+        self.tracks = [fresh if t is track else t for t in self.tracks]
+        self.expired.append(track)
+        return fresh
 
     def advance(self) -> list[Track]:
         """A frame without detection: move each box by its velocity."""

@@ -224,6 +224,10 @@ def render_summary(summary: Summary) -> Group:
     parts: list[RenderableType] = [line]
     if summary.ended:
         parts.append(Text(f"{summary.source}: {summary.ended}", style="dim"))
+    if summary.new_people:
+        noun = "person" if summary.new_people == 1 else "people"
+        parts.append(Text(f"{summary.new_people} new {noun} in a tracked face's place: each got a new face id",
+                          style="dim"))  # fmt: skip
     if summary.faces:
         parts.append(Text("per face: the share of its frames on which each label was on top", style="dim"))
     if not summary.faces:

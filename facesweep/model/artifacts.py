@@ -16,7 +16,6 @@ and an existing one is replaced only once the new one is complete.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -36,6 +35,7 @@ from facesweep.errors import CheckpointError, ConfigError
 from facesweep.faces.align import DEFAULT_TEMPLATE, Template
 from facesweep.model.cnn import CNN, init_variables, model_for
 from facesweep.model.config import Config
+from facesweep.model.inference import MAX_BUCKET, check_images, inference_block, parse_inference, run_padded
 
 FORMAT_VERSION = 1
 PARAMS_FILE = "params.msgpack"
@@ -43,7 +43,6 @@ CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 PRETRAINED_NAMES = ("emotion", "gender")
-MAX_BUCKET = 256  # largest padded batch; bigger inputs run in chunks of this size
 SAVE_DTYPES = ("float32", "float16")
 
 
@@ -55,11 +54,6 @@ def _predict_probs(model: CNN, variables: dict, images: jax.Array, tta: bool) ->
         flipped = model.apply(variables, images[:, :, ::-1, :], train=False)
         probs = 0.5 * (probs + jax.nn.softmax(flipped, axis=-1))
     return probs
-
-
-def _bucket(n: int) -> int:
-    """Smallest power of two >= n, capped at MAX_BUCKET, so only ~9 batch shapes are ever compiled."""
-    return min(MAX_BUCKET, 1 << max(0, math.ceil(math.log2(max(n, 1)))))
 
 
 @dataclass
@@ -97,30 +91,13 @@ class TrainedModel:
         ``tta=None`` uses the model's own default (``self.tta``, stored in its config.json).
         """
         tta = self.tta if tta is None else bool(tta)
-        images = np.asarray(images)
-        if images.ndim == 3 and images.shape == self.input_shape:
-            raise CheckpointError(
-                f"predict expects a batch (N, {', '.join(map(str, self.input_shape))}); got one image of shape "
-                f"{images.shape} -- pass images[None]"
-            )
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
-            raise CheckpointError(
-                f"predict expects images of shape (N, {', '.join(map(str, self.input_shape))}), got {images.shape}"
-            )
+        images = check_images(images, self.input_shape)
         if images.dtype != np.uint8:
             raise CheckpointError(f"predict expects uint8 images (0..255), got {images.dtype}")
-        n = images.shape[0]
-        if n == 0:
+        if images.shape[0] == 0:
             return np.zeros((0, len(self.classes)), np.float32)
-        outputs = []
-        for start in range(0, n, MAX_BUCKET):
-            chunk = images[start : start + MAX_BUCKET]
-            size = _bucket(len(chunk))
-            if len(chunk) < size:  # pad to the bucket so the call reuses a compiled shape; sliced off below
-                chunk = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), np.uint8)])
-            outputs.append(_predict_probs(self.module, self.variables, chunk, tta))
-        probs = np.asarray(jax.device_get(jnp.concatenate(outputs) if len(outputs) > 1 else outputs[0]))
-        return probs[:n]
+        # padded to power-of-two batches so the call reuses a compiled shape (~9 shapes ever compiled)
+        return run_padded(images, lambda chunk: _predict_probs(self.module, self.variables, chunk, tta), cap=MAX_BUCKET)
 
 
 def _is_float(a: Any) -> bool:
@@ -159,7 +136,7 @@ def save_model(
         "dtype": dtype,
         "versions": {"facesweep": __version__, "jax": jax.__version__, "flax": flax.__version__},
         "extra": extra or {},
-        "inference": {"tta": bool(model.tta), **({"crop": model.crop} if model.crop else {})},
+        "inference": inference_block(model),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
@@ -232,15 +209,10 @@ def load_model(ref: str | Path) -> TrainedModel:
         jax.eval_shape(lambda: init_variables(model_for(config), jax.random.key(0)))
     )
     _check_matches(expected, restored, path)
-    inference = meta.get("inference", {})
-    tta = bool(inference.get("tta", False))
-    crop = inference.get("crop")
-    if crop is not None:
-        try:
-            Template.from_dict(crop.get("template"))
-        except (ConfigError, AttributeError) as exc:
-            raise CheckpointError(f"{path / CONFIG_FILE}: inference.crop is invalid: {exc}") from None
-    return TrainedModel(config=config, classes=classes, variables=restored, tta=tta, crop=crop)
+    inference = parse_inference(meta, str(path / CONFIG_FILE))
+    return TrainedModel(
+        config=config, classes=classes, variables=restored, tta=inference["tta"], crop=inference["crop"]
+    )
 
 
 def _check_matches(expected: Any, restored: Any, path: Path) -> None:

@@ -1,11 +1,12 @@
-"""A trained model as a plain ONNX inference graph, and a predictor that runs that graph in OpenCV's ``cv2.dnn``.
+"""A trained model as a plain ONNX inference graph: build it, check it, write it (``facesweep export``).
 
     from facesweep.model.artifacts import load_model
-    from facesweep.model.export import OpenCVPredictor, save_onnx
+    from facesweep.model.export import save_onnx
     model = load_model("pretrained:emotion")
     save_onnx(model, "emotion.onnx")              # self-contained file, metadata included
-    predictor = OpenCVPredictor(model)            # the same graph in cv2.dnn, built in memory
-    probs = predictor.predict(images_uint8)       # (N, K) float32, like model.predict
+
+Running the graph (``cv2.dnn``, ONNX Runtime) lives in ``facesweep.model.inference`` with the other runtimes;
+``OpenCVPredictor`` is re-exported here for older imports.
 
 The graph (opset 13, IR 7: accepted by OpenCV 4.x ``cv2.dnn.readNetFromONNX`` and by ONNX Runtime) is built from
 standard nodes only -- Conv, Relu, MaxPool, Flatten or GlobalAveragePool, Gemm, Softmax -- because ``cv2.dnn``
@@ -19,7 +20,7 @@ cannot import what a generic JAX converter makes of the custom max-pool (a 6-D r
 - output ``probabilities``: float32 ``(N, K)``, softmax over ``classes`` (metadata) in order.
 
 Flip test-time augmentation is not in the graph (``cv2.dnn`` has no reliable negative-step Slice); the metadata
-says whether the model's default is on, and ``OpenCVPredictor`` runs the flipped copies in the same batch.
+says whether the model's default is on, and the predictors run the flipped copies in the same batch.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,14 @@ from facesweep import __version__
 from facesweep.errors import CheckpointError, UsageError
 from facesweep.model.artifacts import CONFIG_FILE, TrainedModel, resolve_ref
 from facesweep.model.cnn import BN_EPSILON, feature_shape
+from facesweep.model.inference import (
+    OpenCVPredictor,
+    inference_block,
+    load_opencv_net,
+    parse_inference,
+    run_opencv_net,
+    to_blob,
+)
 
 if TYPE_CHECKING:
     import onnx
@@ -77,8 +85,7 @@ def model_metadata(model: TrainedModel, inference: dict | None = None) -> dict[s
     """The ``metadata_props`` of the exported file: everything needed to feed it and read its output."""
     config = model.config
     if inference is None:  # what save_model writes to config.json's "inference"
-        crop = getattr(model, "crop", None)
-        inference = {"tta": bool(model.tta), **({"crop": crop} if crop else {})}
+        inference = inference_block(model)
     inference = {"tta": bool(model.tta), **inference}
     return {
         "task": config.task,
@@ -219,74 +226,13 @@ def inference_settings(ref: str | Path) -> dict:
         meta = json.loads((resolve_ref(ref) / CONFIG_FILE).read_text())
     except (OSError, ValueError):
         return {}
-    inference = meta.get("inference") if isinstance(meta, dict) else None
-    return dict(inference) if isinstance(inference, dict) else {}
+    block = parse_inference(meta) if isinstance(meta, dict) and isinstance(meta.get("inference"), dict) else {}
+    return {k: v for k, v in block.items() if v is not None}
 
 
-# -- running it ------------------------------------------------------------------------------------------
 def to_onnx_input(images: np.ndarray) -> np.ndarray:
     """``(N, H, W, C)`` pixels (uint8, or float 0..255) -> the graph's float32 ``(N, C, H, W)`` input."""
-    return np.ascontiguousarray(np.asarray(images).transpose(0, 3, 1, 2), dtype=np.float32)
-
-
-class OpenCVPredictor:
-    """``model.predict`` on the exported graph in ``cv2.dnn``: same inputs, same outputs, same TTA default.
-
-    Built in memory (no file). One ``cv2.dnn.Net`` is not safe to run from two threads at once, so calls are
-    serialised with a lock; for parallel callers make one predictor each.
-    """
-
-    def __init__(self, model: TrainedModel, *, tta: bool | None = None, inference: dict | None = None) -> None:
-        self.classes = tuple(model.classes)
-        self.input_shape = tuple(model.input_shape)
-        self.tta = bool(model.tta if tta is None else tta)
-        self.onnx = onnx_bytes(model, inference=inference)
-        self._net = load_opencv_net(self.onnx, f"the exported {model.config.task} graph")
-        self._lock = threading.Lock()
-
-    def predict(self, images: np.ndarray, *, tta: bool | None = None) -> np.ndarray:
-        """Class probabilities ``float32 (N, K)`` for ``uint8 (N, H, W, C)`` images (floats 0..255 also taken)."""
-        images = np.asarray(images)
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.input_shape:
-            raise CheckpointError(
-                f"predict expects images of shape (N, {', '.join(map(str, self.input_shape))}), got {images.shape}"
-            )
-        n = images.shape[0]
-        if n == 0:
-            return np.zeros((0, len(self.classes)), np.float32)
-        blob = to_onnx_input(images)
-        tta = self.tta if tta is None else bool(tta)
-        if tta:  # one forward over [images; mirrored images] costs less than two calls
-            blob = np.concatenate([blob, blob[:, :, :, ::-1]])
-        with self._lock:
-            out = run_opencv_net(self._net, blob)
-        return 0.5 * (out[:n] + out[n:]) if tta else out
-
-    __call__ = predict
-
-
-def load_opencv_net(data: bytes, what: str = "the ONNX graph") -> Any:
-    """``cv2.dnn.readNetFromONNX`` on in-memory bytes; ``CheckpointError`` naming the OpenCV version if it fails."""
-    import cv2
-
-    try:
-        net = cv2.dnn.readNetFromONNX(np.frombuffer(data, np.uint8))
-    except cv2.error as exc:
-        raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: {_first_line(exc)}") from None
-    if net.empty():
-        raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: the network is empty")
-    return net
-
-
-def run_opencv_net(net: Any, blob: np.ndarray) -> np.ndarray:
-    """One forward pass of a ``cv2.dnn.Net`` on an ``(N, C, H, W)`` float32 blob -> float32 ``(N, K)``."""
-    import cv2
-
-    try:
-        net.setInput(blob)
-        return np.array(net.forward(), np.float32).reshape(len(blob), -1)
-    except cv2.error as exc:
-        raise CheckpointError(f"cv2.dnn failed to run the exported graph: {_first_line(exc)}") from None
+    return to_blob(images, tta=False)
 
 
 def check_onnx(
@@ -388,11 +334,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
 
 
 __all__ = [
