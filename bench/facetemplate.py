@@ -19,6 +19,7 @@ import os
 import platform
 import random
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -74,6 +75,8 @@ def in_threads(fn, items, threads: int = 2):
 
 
 def cmd_template(args: argparse.Namespace) -> None:
+    if "domain-dev" in Path(args.data).resolve().parts:  # constants come from training sets only
+        sys.exit("template --data: domain-dev is for measuring cross-domain accuracy only (use it with 'rates')")
     files = image_files(Path(args.data), args.n)
     t0 = time.perf_counter()
     parts = in_threads(lambda chunk: landmark_fractions((read(p) for p in chunk), make_detector()), files)

@@ -115,6 +115,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.diverse and args.task != "gender":
         ap.error("--diverse is gender data")
+    if args.diverse and "domain-dev" in args.diverse.resolve().parts:
+        ap.error("--diverse: domain-dev is for measuring cross-domain accuracy only, never for training")
 
     base = load_model(f"pretrained:{args.task}")
     config = PRESETS[args.preset] if args.preset else base.config

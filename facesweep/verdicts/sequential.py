@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from facesweep.errors import ConfigError
 from facesweep.verdicts import rules
 
 if TYPE_CHECKING:
@@ -61,18 +60,6 @@ class SeedPlan:
         if not self.sequential:
             return 1
         return 1 + math.ceil((self.max_seeds - self.start) / self.step)
-
-    def validate(self) -> SeedPlan:
-        if self.start < rules.MIN_VALUES and self.start != 0:
-            raise ConfigError(f"seed replicates must start at >= {rules.MIN_VALUES} per depth (the fewest a verdict "
-                              f"reads), got {self.start}")  # fmt: skip
-        if self.step < 0:
-            raise ConfigError(f"seeds per round must be >= 0, got {self.step}")
-        if self.max_seeds < self.start:
-            raise ConfigError(f"--max-seeds must be >= the first round's {self.start} seeds, got {self.max_seeds}")
-        if not 0 < self.min_effect < 1:
-            raise ConfigError(f"--min-effect must be between 0 and 100 points, got {100 * self.min_effect:g}")
-        return self
 
     def to_dict(self) -> dict[str, float | int]:
         return {"start": self.start, "step": self.step, "max_seeds": self.max_seeds, "min_effect": self.min_effect,
