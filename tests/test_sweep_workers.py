@@ -135,7 +135,9 @@ def test_sigkill_mid_trial_then_rerun_ends_with_exactly_the_requested_trials(tmp
 
 def test_sigkill_during_replicates_then_rerun_ends_with_exactly_k_per_depth(tmp_path: Path) -> None:
     url, name = default_storage_url(tmp_path), "emotion-synthetic"
-    args = worker_args(tmp_path, 2, "--replicates", "2")  # one search trial at each of depths 1 and 2, then 2 x 2
+    # One search trial at each of depths 1 and 2, then 2 x 2 replicates, on 960 images so a replicate (already
+    # compiled by its search trial) trains for seconds and the SIGKILL lands while it runs, not after it told.
+    args = worker_args(tmp_path, 2, "--replicates", "2", "--synthetic-size", "960,48")
     proc = spawn(args)
     killed = wait_for_running_trial(url, name, proc, role="replicate", timeout=3 * STARTUP_TIMEOUT)
     proc.send_signal(signal.SIGKILL)
