@@ -1,28 +1,36 @@
-"""What 8-bit inference would buy the live view: ONNX Runtime static quantization of the shipped models, its
-speed beside the float32 graph, and its accuracy on the validation splits. An experiment: nothing here ships.
+"""The shipped 8-bit graphs beside float32: accuracy on the validation splits, top-1 agreement, and CPU per call.
 
-    python bench/int8.py                      # both shipped models; calibration on 512 training images each
-    python bench/int8.py --calls 100 --calib 256
+    python bench/int8.py                      # both shipped models (facesweep/pretrained/*/model.int8.onnx)
+    python bench/int8.py --calls 100
 
-Calibration (per-channel int8 weights, uint8 activations, QDQ) uses the first ``--calib`` images of each task's
-*training* data (``fer2013/train``; the seeded gender training split); accuracy is measured on the validation
-splits the README quotes (FER-2013 PublicTest, the seeded 20% gender split, gender-extra's seeded 20% split),
-plain dataset crops, through ONNX Runtime for both graphs. Speed: one intra-op thread, a batch of 4 faces (one
-frame of the live view), the two graphs taking turns call by call; CPU time per call (``process_time``) is the
-figure that survives a shared machine, and the ratio. Prints the CPU model.
+The graphs are built by ``facesweep export --int8`` (ONNX Runtime static quantization: QDQ, per-channel int8
+weights, uint8 activations, MinMax ranges from 512 images of the task's *training* split; the last layer and the
+softmax stay float32), reproducibly, with:
+
+    facesweep export --model pretrained:emotion --int8 --calib ../shared/data/fer2013
+    facesweep export --model pretrained:gender --int8 --calib ../shared/data/gender
+
+Accuracy: the validation splits the README quotes (FER-2013 PublicTest; the seeded 20% gender split;
+gender-extra's seeded 20% split), plain dataset crops, float32 and int8 both through ONNX Runtime
+(``facesweep.model.inference.make_predictor``, the live view's predictors). Speed: one intra-op thread, a batch of
+4 faces (one frame of the live view), the two graphs taking turns call by call; CPU time per call
+(``process_time``) is the figure that survives a shared machine, and the ratio. Prints the CPU model and load.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SPLITS = {  # task -> [(name, folder under DATA, split: None = the whole folder)]
+    "emotion": [("FER-2013 PublicTest", "fer2013/val", None)],
+    "gender": [("gender val", "gender", "val"), ("gender-extra val", "gender-extra", "val")],
+}
 
 
 def cpu_model() -> str:
@@ -32,84 +40,49 @@ def cpu_model() -> str:
     return "?"
 
 
-def session(path: str):  # noqa: ANN201
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-
-
-def accuracy(sess, images: np.ndarray, labels: np.ndarray, tta: bool) -> float:  # noqa: ANN001
-    from facesweep.model.inference import from_output, to_blob
-
-    right = 0
-    for start in range(0, len(images), 256):
-        chunk = images[start : start + 256]
-        probs = from_output(sess.run(None, {"images": to_blob(chunk, tta)})[0], len(chunk), tta)
-        right += int((probs.argmax(1) == labels[start : start + 256]).sum())
-    return right / len(images)
+def predict_all(predictor, images: np.ndarray, tta: bool) -> np.ndarray:  # noqa: ANN001
+    return np.concatenate([predictor.predict(images[i : i + 256], tta=tta) for i in range(0, len(images), 256)])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calib", type=int, default=512, help="training images for calibration (default 512)")
     parser.add_argument("--calls", type=int, default=60, help="timed calls per graph (default 60)")
     args = parser.parse_args()
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
     from facesweep.io import load_dataset
     from facesweep.model.artifacts import load_model
-    from facesweep.model.export import save_onnx
-    from facesweep.model.inference import to_blob
+    from facesweep.model.export import read_metadata
+    from facesweep.model.inference import int8_path, make_predictor
 
-    print(f"CPU: {cpu_model()}; load average {os.getloadavg()[0]:.2f}")
-    tmp = Path(tempfile.mkdtemp(prefix="facesweep-int8-"))
-    for task, calib_set, val_sets in (
-        ("emotion", "fer2013", [("FER-2013 PublicTest", "fer2013/val", None)]),
-        ("gender", "gender", [("gender val", "gender", "val"), ("gender-extra val", "gender-extra", "val")]),
-    ):
+    print(f"CPU: {cpu_model()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for task, val_sets in SPLITS.items():
         model = load_model(f"pretrained:{task}")
+        path = int8_path(model)
+        if path is None:
+            raise SystemExit(f"pretrained:{task} ships no int8 graph; build it (see this script's docstring)")
+        graphs = {"float32": make_predictor(model, "onnxruntime"), "int8": make_predictor(model, precision="int8")}
+        calibration = read_metadata(path.read_bytes())["calibration"]
+        print(f"\n{task}: {path.name} {path.stat().st_size / 1e6:.2f} MB, calibrated on {calibration['source']}")
         size, channels = model.config.image_size, model.config.channels
-        train = load_dataset(task, DATA / calib_set, image_size=size, channels=channels).train
-        pick = np.random.default_rng(0).permutation(len(train.images))[: args.calib]
-        calib = train.images[np.sort(pick)]
-        src, dst = str(tmp / f"{task}.onnx"), str(tmp / f"{task}.int8.onnx")
-        save_onnx(model, src)
-
-        class Reader(CalibrationDataReader):
-            def __init__(self, images: np.ndarray) -> None:
-                self.batches = iter([{"images": to_blob(images[i : i + 32], False)} for i in range(0, len(images), 32)])
-
-            def get_next(self):  # noqa: ANN202
-                return next(self.batches, None)
-
-        t0 = time.perf_counter()
-        quantize_static(src, dst, Reader(calib), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)  # fmt: skip
-        quant_s = time.perf_counter() - t0
-        graphs = {"float32": session(src), "int8": session(dst)}
-        print(f"\n{task}: calibrated on {len(calib)} {calib_set} training images in {quant_s:.1f} s")
         for name, folder, split in val_sets:
-            if split is None:
-                data = load_dataset(task, DATA / folder, image_size=size, channels=channels, whole=True)
-                images, labels = data.splits["test"].images, data.splits["test"].labels
-            else:
-                data = load_dataset(task, DATA / folder, image_size=size, channels=channels)
-                images, labels = data.val.images, data.val.labels
+            data = load_dataset(task, DATA / folder, image_size=size, channels=channels, whole=split is None)
+            chosen = data.splits["test"] if split is None else data.val
+            images, labels = chosen.images, chosen.labels
             for tta in (False, True):
-                accs = {g: accuracy(s, images, labels, tta) for g, s in graphs.items()}
-                print(f"  {name} ({len(images)}), TTA {'on ' if tta else 'off'}: float32 {accs['float32']:.2%}, "
-                      f"int8 {accs['int8']:.2%}")  # fmt: skip
-        batch = to_blob(calib[:4], False)
+                probs = {g: predict_all(p, images, tta) for g, p in graphs.items()}
+                acc = {g: float(np.mean(p.argmax(1) == labels)) for g, p in probs.items()}
+                agree = float(np.mean(probs["int8"].argmax(1) == probs["float32"].argmax(1)))
+                diff = float(np.abs(probs["int8"] - probs["float32"]).max(1).mean())
+                print(f"  {name} ({len(images)}), TTA {'on ' if tta else 'off'}: float32 {acc['float32']:.2%}, "
+                      f"int8 {acc['int8']:.2%}; top-1 agreement {agree:.2%}, mean max |dp| {diff:.3f}")  # fmt: skip
+        batch = images[:4]
         cpu: dict[str, list[float]] = {g: [] for g in graphs}
         for _ in range(args.calls):
-            for g, s in graphs.items():
+            for g, p in graphs.items():
                 c0 = time.process_time()
-                s.run(None, {"images": batch})
+                p.predict(batch, tta=False)
                 cpu[g].append((time.process_time() - c0) * 1e3)
         f32, i8 = np.median(cpu["float32"]), np.median(cpu["int8"])
-        print(f"  4 faces a call, 1 thread: float32 {f32:.1f} ms CPU, int8 {i8:.1f} ms CPU (x{f32 / i8:.1f} faster)")
+        print(f"  4 faces a call, 1 thread: float32 {f32:.1f} ms CPU, int8 {i8:.1f} ms CPU (x{f32 / i8:.1f} less)")
 
 
 if __name__ == "__main__":

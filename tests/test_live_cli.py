@@ -180,7 +180,7 @@ def test_haar_fallback_and_xla_runtime_with_every_frame_predictions(assets, caps
     out, err = capsys.readouterr()
     assert code == 0, err
     note = " ".join(err.split())  # the console wraps the start-up line
-    assert "detector haar every 3 frames" in note and "[xla]" in note and "predicted every frame" in note
+    assert "detector haar every 3 frames" in note and "[xla float32]" in note and "predicted every frame" in note
     records = [json.loads(line) for line in out.splitlines()]
     detected = [r["detected"] for r in records]
     # the first detection runs inline; later ones in the background land a frame or more late (later still on a
@@ -189,6 +189,8 @@ def test_haar_fallback_and_xla_runtime_with_every_frame_predictions(assets, caps
 
 
 class FakeModel:
+    path = None  # held in memory: no int8 graph beside it
+
     def __init__(self) -> None:
         self.calls = 0
 
@@ -199,7 +201,7 @@ class FakeModel:
 
 def test_runtime_opencv_is_used_when_the_model_exports(monkeypatch):
     class Predictor:
-        def __init__(self, model, runtime, tta=None):
+        def __init__(self, model, runtime, tta=None, precision="float32"):
             self.tta, self.runtime = tta, runtime
 
         def predict(self, images):
@@ -208,21 +210,21 @@ def test_runtime_opencv_is_used_when_the_model_exports(monkeypatch):
     monkeypatch.setattr(inference, "make_predictor", Predictor)
     model = FakeModel()
     predict, used = session.model_predict(model, "opencv", tta=False)
-    assert used == "opencv" and predict(np.zeros((2, 4, 4, 1), np.uint8)).sum() == 4 and model.calls == 0
+    assert used == "opencv float32" and predict(np.zeros((2, 4, 4, 1), np.uint8)).sum() == 4 and model.calls == 0
 
 
 def test_runtime_falls_back_to_xla_when_the_model_cannot_be_exported(monkeypatch):
-    def cannot(model, runtime, tta=None):
+    def cannot(model, runtime, tta=None, precision="float32"):
         raise CheckpointError("OpenCV 4.x cannot load the exported emotion graph: Unsupported layer\nmore")
 
     monkeypatch.setattr(inference, "make_predictor", cannot)
     model = FakeModel()
     predict, used = session.model_predict(model, "opencv", tta=None)
-    assert used == "xla (opencv: OpenCV 4.x cannot load the exported emotion graph: Unsupported layer)"
+    assert used == "xla float32 (opencv: OpenCV 4.x cannot load the exported emotion graph: Unsupported layer)"
     predict(np.zeros((1, 4, 4, 1), np.uint8))
     assert model.calls == 1
     predict, used = session.model_predict(model, "xla", tta=None)
-    assert used == "xla" and predict.__self__ is model
+    assert used == "xla float32" and predict.__self__ is model
 
 
 def test_the_view_is_drawn_from_its_own_thread_on_a_terminal(assets, monkeypatch):

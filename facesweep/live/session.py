@@ -4,9 +4,11 @@
 
 Models: an explicit ``--emotion-model``/``--gender-model`` directory, else the best trial of that task's studies in
 the storage (``facesweep.sweep.best_model_dir``), else the bundled ``pretrained:<task>``; either may be missing,
-not both. Each model runs on the runtime asked for (``facesweep.model.inference``: ``opencv``, its batch-norm-
-folded graph in ``cv2.dnn``; ``onnxruntime``, the same graph in ONNX Runtime; ``xla``, ``TrainedModel.predict``); a
-model that cannot run there falls back to XLA, and the start-up line says so. The prediction schedule runs on the
+not both. A model whose directory holds a calibrated 8-bit graph (both shipped ones) runs it in ONNX Runtime
+(``precision="int8"``, the default; ``"float32"`` keeps the full-precision path); the others run in float32 on the
+runtime asked for (``facesweep.model.inference``: ``opencv``, its batch-norm-folded graph in ``cv2.dnn``;
+``onnxruntime``, the same graph in ONNX Runtime; ``xla``, ``TrainedModel.predict``); a model that cannot run there
+falls back to XLA. The start-up line names each model's runtime and precision. The prediction schedule runs on the
 source's clock (``facesweep.live.sources``: a file's frame index / FPS), so a file gives the same labels at any
 speed; ``realtime`` plays a file at its own frame rate. Detection: the bundled YuNet (``--detector haar`` is the
 fallback). Output: a rich ``Live`` view on a terminal, redrawn ``view_hz`` times a second from its own thread
@@ -44,6 +46,7 @@ from facesweep.live.view import render_summary, render_view
 TASKS = ("emotion", "gender")
 DEFAULT_STORAGE = "sqlite:///facesweep.db"
 RUNTIMES = ("opencv", "onnxruntime", "xla")  # facesweep.model.inference.RUNTIMES, without importing jax here
+PRECISIONS = ("int8", "float32")  # facesweep.model.inference.PRECISIONS, likewise
 DETECT_EVERY = {"yunet": 2, "haar": 4}  # frames per detection while faces are tracked (measured: bench/live.py)
 NO_MODEL = (
     "no model: run `facesweep study` (or `facesweep train`) first, "
@@ -68,7 +71,8 @@ class LiveOptions:
     detect_width: int | None = None  # detection copy's width, pixels; None = the detector's default (320, 240)
     detect_every: int | None = None  # frames per detection while faces are tracked; None = DETECT_EVERY[detector]
     predict_hz: float = PREDICT_HZ  # model predictions per face per second; 0 = every face on every frame
-    runtime: str = "opencv"  # "opencv" (exported graph in cv2.dnn; XLA where it cannot) | "onnxruntime" | "xla"
+    runtime: str = "opencv"  # float32 models: "opencv" (graph in cv2.dnn; XLA where it cannot) | "onnxruntime" | "xla"
+    precision: str = "int8"  # "int8": a model's calibrated 8-bit graph in ONNX Runtime where it has one | "float32"
     realtime: bool = False  # play a file or image list at its own frame rate (a camera always is)
     fps: float | None = None  # the source's frame rate for the schedule (image lists: 1; files: the container's)
     parallel_models: bool = True  # run the two models side by side in two threads
@@ -149,25 +153,43 @@ def face_crop(model: Any, detector: Detector) -> tuple[Crop, Hashable]:
     return FaceCropper(detector, template, size, channels).crop, key
 
 
-def model_predict(model: Any, runtime: str, tta: bool | None) -> tuple[Predict, str]:
-    """``(predict, runtime used)`` for one model (``facesweep.model.inference.make_predictor``), falling back to
-    XLA when the graph runtimes cannot take it; the runtime string then says why ("xla (opencv: <reason>)")."""
+def model_predict(model: Any, runtime: str, tta: bool | None, precision: str = "int8") -> tuple[Predict, str]:
+    """``(predict, what runs it)`` for one model (``facesweep.model.inference.make_predictor``).
+
+    ``precision="int8"`` runs the model's calibrated 8-bit graph in ONNX Runtime when its directory has one
+    ("onnxruntime int8"); a model without one -- or whose graph cannot run -- takes the float32 path, on
+    ``runtime``, falling back to XLA when the graph runtimes cannot take it. The string says what ran and why
+    ("opencv float32 (int8: <reason>)", "xla float32 (opencv: <reason>)")."""
     if runtime not in RUNTIMES:
         raise UsageError(f"unknown runtime {runtime!r}; choose one of: {', '.join(RUNTIMES)}")
-    from facesweep.model.inference import make_predictor
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown --precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    from facesweep.model.inference import int8_path, make_predictor
 
+    notes = []
+    if precision == "int8" and int8_path(model) is not None:
+        try:
+            return make_predictor(model, tta=tta, precision="int8").predict, "onnxruntime int8"
+        except (ImportError, FacesweepError) as exc:
+            notes.append(f"int8: {_first_line(exc)}")
+    used = f"{runtime} float32"
     if runtime != "xla":
         try:
-            return make_predictor(model, runtime, tta=tta).predict, runtime
+            predict = make_predictor(model, runtime, tta=tta).predict
+            return predict, used + (f" ({'; '.join(notes)})" if notes else "")
         except (ImportError, FacesweepError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            notes.append(f"{runtime}: {_first_line(exc)}")
         except Exception as exc:  # noqa: BLE001 - any exporter failure only costs the speed-up
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        fallback = f"xla ({runtime}: {reason})"
-    else:
-        fallback = "xla"
+            notes.append(f"{runtime}: {type(exc).__name__}: {_first_line(exc)}")
+        used = "xla float32"
     own = model.predict
-    return (own if tta is None else (lambda images: own(images, tta=tta))), fallback
+    predict = own if tta is None else (lambda images: own(images, tta=tta))
+    return predict, used + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def enable_compile_cache() -> Path | None:
@@ -220,6 +242,8 @@ def run_session(
         raise UsageError(f"--view-hz must be > 0, got {options.view_hz:g}")
     if options.runtime not in RUNTIMES:
         raise UsageError(f"unknown --runtime {options.runtime!r}; choose one of: {', '.join(RUNTIMES)}")
+    if options.precision not in PRECISIONS:
+        raise UsageError(f"unknown --precision {options.precision!r}; choose one of: {', '.join(PRECISIONS)}")
     jsonl_to_stdout = options.jsonl == "-" or (options.jsonl is None and not console.is_terminal)
     show_view = not jsonl_to_stdout and console.is_terminal
     notes = Console(stderr=True, highlight=False) if jsonl_to_stdout else console
@@ -237,7 +261,7 @@ def run_session(
         models = resolve_models(options.emotion_model, options.gender_model, options.storage)
         heads, runtimes = [], []
         for m in models:
-            predict, runtime = model_predict(m.model, options.runtime, options.tta)
+            predict, runtime = model_predict(m.model, options.runtime, options.tta, options.precision)
             crop, crop_key = face_crop(m.model, detector)
             heads.append(Head.from_model(m.task, m.model, predict=predict, crop=crop, crop_key=crop_key))
             runtimes.append(runtime)

@@ -5,6 +5,9 @@ An artifact is a directory:
   float32, or float16 with ``save_model(..., dtype="float16")`` (half the size; restored to float32 on load).
 - ``config.json`` -- the full ``Config``, class names, task, preprocessing, library versions, ``extra``.
 - ``metrics.json`` -- the training history (one dict per epoch) or ``[]``.
+- ``model.int8.onnx`` (optional) -- the 8-bit inference graph the live view runs by default
+  (``facesweep export --int8 --calib DATA`` builds it: ``facesweep.model.export.export_int8``); it records the
+  SHA-256 of the ``params.msgpack`` it was built from, so a graph left beside other weights is never used.
 
 It is written to a temporary sibling directory and renamed into place, so a reader never sees half an artifact
 and an existing one is replaced only once the new one is complete.
@@ -41,6 +44,7 @@ FORMAT_VERSION = 1
 PARAMS_FILE = "params.msgpack"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
+INT8_FILE = "model.int8.onnx"  # calibrated 8-bit graph beside the params (optional; facesweep.model.inference)
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 PRETRAINED_NAMES = ("emotion", "gender")
 SAVE_DTYPES = ("float32", "float16")
@@ -63,6 +67,7 @@ class TrainedModel:
     variables: Any  # {"params": ..., "batch_stats": ...}; moved to the device once, in float32
     tta: bool = False  # the model's own default for predict(tta=None): flip averaging, when measured to help it
     crop: dict | None = None  # how its training faces were cropped: {"template": Template dict, "detector": name}
+    path: Path | None = None  # the directory load_model read it from (where an int8 graph may lie); not saved
     module: CNN = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -211,7 +216,7 @@ def load_model(ref: str | Path) -> TrainedModel:
     _check_matches(expected, restored, path)
     inference = parse_inference(meta, str(path / CONFIG_FILE))
     return TrainedModel(
-        config=config, classes=classes, variables=restored, tta=inference["tta"], crop=inference["crop"]
+        config=config, classes=classes, variables=restored, tta=inference["tta"], crop=inference["crop"], path=path
     )
 
 

@@ -21,13 +21,21 @@ cannot import what a generic JAX converter makes of the custom max-pool (a 6-D r
 
 Flip test-time augmentation is not in the graph (``cv2.dnn`` has no reliable negative-step Slice); the metadata
 says whether the model's default is on, and the predictors run the flipped copies in the same batch.
+
+The 8-bit graph (``quantize_int8``, ``export_int8``; ``facesweep export --int8 --calib DATA``) is that graph after
+ONNX Runtime's static quantization: QDQ nodes, per-channel int8 weights, uint8 activations whose ranges are
+calibrated (MinMax) on ``INT8_CALIB_IMAGES`` images of DATA's *training* split only. Written beside the params as
+``model.int8.onnx`` with the params' SHA-256 in its metadata; ``facesweep.model.inference.Int8Predictor`` runs it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +44,15 @@ import numpy as np
 
 from facesweep import __version__
 from facesweep.errors import CheckpointError, UsageError
-from facesweep.model.artifacts import CONFIG_FILE, TrainedModel, resolve_ref
+from facesweep.model.artifacts import CONFIG_FILE, INT8_FILE, TrainedModel, resolve_ref
 from facesweep.model.cnn import BN_EPSILON, feature_shape
 from facesweep.model.inference import (
     OpenCVPredictor,
     inference_block,
     load_opencv_net,
+    params_digest,
     parse_inference,
+    require_onnxruntime,
     run_opencv_net,
     to_blob,
 )
@@ -57,6 +67,14 @@ OUTPUT_NAME = "probabilities"
 INPUT_LAYOUT = "NCHW float32, raw pixel values 0..255"
 SCALING = "none outside the graph: x / 255 is folded into the first convolution"
 PARITY_TOLERANCE = 1e-4  # largest probability difference from predict that an export may show
+INT8_CALIB_IMAGES = 512  # training images the int8 activation ranges are calibrated on (bench/int8.py: enough)
+INT8_CALIB_SEED = 0  # which of them: the first INT8_CALIB_IMAGES of a seeded permutation of the training split
+CALIB_BATCH = 32  # calibration images a forward pass
+HELD_OUT = ("val", "validation", "test", "publictest", "privatetest")  # split folders --calib refuses
+QUANTIZATION = "onnxruntime quantize_static: QDQ, per-channel int8 weights, uint8 activations, MinMax calibration"
+# Left in float32: the last layer (K outputs: no time to save) and the softmax, so the probabilities are not rounded
+# to 1/255 steps and still sum to 1.
+FLOAT_NODES = ("logits", "softmax")
 
 
 def _require_onnx() -> Any:
@@ -211,7 +229,7 @@ def read_metadata(source: str | Path | bytes) -> dict[str, Any]:
     onnx = _require_onnx()
     proto = onnx.load_from_string(source) if isinstance(source, bytes) else onnx.load(str(source))
     meta: dict[str, Any] = {prop.key: prop.value for prop in proto.metadata_props}
-    for key in ("classes", "tta", "inference"):
+    for key in ("classes", "tta", "inference", "calibration"):
         if key in meta:
             meta[key] = json.loads(meta[key])
     for key in ("image_size", "channels"):
@@ -284,6 +302,125 @@ def check_onnx(
     }
 
 
+# -- the 8-bit graph ------------------------------------------------------------------------------------------
+def calibration_images(
+    model: TrainedModel, data: str | Path, count: int = INT8_CALIB_IMAGES, seed: int = INT8_CALIB_SEED
+) -> tuple[np.ndarray, str]:
+    """``count`` images of ``data``'s *training* split (its ``train/`` folder, or the seeded 80% a bare class
+    folder gives: the split ``train``/``evaluate`` use) for the model's task, size and channels, and a line saying
+    which. A validation/test folder or anything under ``domain-dev`` is refused: calibration is fitting."""
+    from facesweep.io import load_dataset
+
+    if count < 1:
+        raise UsageError(f"--calib-images must be at least 1, got {count}")
+    path = Path(data).expanduser()
+    parts = [part.lower() for part in path.resolve().parts]
+    if "domain-dev" in parts or parts[-1] in HELD_OUT:
+        raise UsageError(
+            f"--calib {data}: calibration reads training images only, never a validation, test or domain-dev "
+            "folder; give the data set's root (its training split is used)"
+        )
+    config = model.config
+    dataset = load_dataset(config.task, path, image_size=config.image_size, channels=config.channels)
+    train = dataset.train
+    pick = np.sort(np.random.default_rng(seed).permutation(len(train.images))[:count])
+    return train.images[pick], f"{len(pick)} of {len(train.images)} training images of {dataset.source} (seed {seed})"
+
+
+def quantize_int8(
+    model: TrainedModel, calib: np.ndarray, *, inference: dict | None = None, provenance: dict | None = None
+) -> bytes:
+    """The bytes of ``model``'s 8-bit graph: ``build_onnx`` statically quantized (``QUANTIZATION``) with activation
+    ranges from ``calib`` (uint8 ``(N, H, W, C)`` training images). The metadata is the float graph's plus
+    ``precision``, ``quantization``, ``calibration`` (``provenance``) and, for a model loaded from a directory,
+    ``params_sha256`` (``Int8Predictor`` refuses the graph beside other weights)."""
+    ort = require_onnxruntime()
+    onnx = _require_onnx()
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Batches(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._batches = (
+                {INPUT_NAME: to_blob(calib[i : i + CALIB_BATCH], False)} for i in range(0, len(calib), CALIB_BATCH)
+            )
+
+        def get_next(self) -> dict | None:
+            return next(self._batches, None)
+
+    with tempfile.TemporaryDirectory(prefix="facesweep-int8-") as tmp:
+        src, dst = Path(tmp) / "float32.onnx", Path(tmp) / "int8.onnx"
+        save_onnx(model, src, inference=inference)
+        with _quiet_root_logger():  # quantize_static logs a pre-processing hint on the root logger every call
+            quantize_static(str(src), str(dst), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            nodes_to_exclude=list(FLOAT_NODES))  # fmt: skip
+        proto = onnx.load(str(dst))
+    meta = {prop.key: prop.value for prop in proto.metadata_props}
+    meta.update(model_metadata(model, inference))
+    meta.update(
+        precision="int8",
+        quantization=f"{QUANTIZATION} (onnxruntime {ort.__version__})",
+        calibration=json.dumps(provenance or {"images": int(len(calib))}, sort_keys=True),
+    )
+    if model.path is not None:
+        meta["params_sha256"] = params_digest(model.path)
+    del proto.metadata_props[:]
+    onnx.helper.set_model_props(proto, meta)
+    return proto.SerializeToString()
+
+
+def check_int8(model: TrainedModel, data: bytes, images: np.ndarray) -> dict[str, Any]:
+    """Run the 8-bit graph's bytes in ONNX Runtime on a zero batch (``CheckpointError`` unless they give
+    probabilities) and beside ``model.predict`` (no TTA) on ``images``: top-1 agreement and largest difference."""
+    ort = require_onnxruntime()
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    k = len(model.classes)
+    zeros = session.run(None, {INPUT_NAME: np.zeros((2, model.config.channels, *model.input_shape[:2]), np.float32)})
+    zeros = np.asarray(zeros[0], np.float32)
+    if zeros.shape != (2, k) or not np.all(np.isfinite(zeros)) or not np.allclose(zeros.sum(axis=1), 1.0, atol=1e-3):
+        raise CheckpointError(f"the int8 graph gave no probabilities on a zero batch: {zeros!r}")
+    expected = model.predict(images, tta=False)
+    got = np.asarray(session.run(None, {INPUT_NAME: to_blob(images, False)})[0], np.float32)
+    quantized = sum(node.op_type == "QuantizeLinear" for node in _require_onnx().load_from_string(data).graph.node)
+    return {
+        "bytes": len(data),
+        "quantize_nodes": int(quantized),
+        "images": int(len(images)),
+        "top1_agreement": float(np.mean(got.argmax(1) == expected.argmax(1))),
+        "max_abs_diff": float(np.abs(got - expected).max()),
+        "metadata": read_metadata(data),
+    }
+
+
+def export_int8(
+    ref: str | Path, calib: str | Path, out: str | Path | None = None, *, data: str | Path | None = None,
+    images: int = 32, calib_images: int = INT8_CALIB_IMAGES,
+) -> dict[str, Any]:
+    """``facesweep export --int8``: calibrate ``ref``'s 8-bit graph on ``calib``'s training split, check it
+    (``check_int8`` on ``images`` images of ``data``, synthetic faces by default), then write it atomically to
+    ``out`` -- by default ``model.int8.onnx`` in the model's directory, where the live view finds it."""
+    from facesweep.model.artifacts import load_model
+
+    if images < 1:
+        raise UsageError(f"--images must be at least 1, got {images}")
+    model = load_model(ref)
+    target = Path(out).expanduser() if out is not None else Path(model.path) / INT8_FILE
+    if target.is_dir():
+        raise UsageError(f"--out {target} is a directory; give a file name such as {target / INT8_FILE}")
+    pixels, source = calibration_images(model, calib, calib_images)
+    provenance = {"data": str(calib), "split": "train", "images": int(len(pixels)), "seed": INT8_CALIB_SEED,
+                  "source": source}  # fmt: skip
+    content = quantize_int8(model, pixels, inference=inference_settings(ref), provenance=provenance)
+    sample, sample_source = check_images(model, data, images)
+    report = check_int8(model, content, sample)
+    try:
+        _write_atomically(target, content)
+    except OSError as exc:
+        raise UsageError(f"cannot write --out {target}: {exc.strerror or exc}") from None
+    return {"model": str(ref), "out": str(target), "task": model.config.task, "calibration": source,
+            "images_source": sample_source, **report}  # fmt: skip
+
+
 def check_images(model: TrainedModel, data: str | Path | None = None, count: int = 32) -> tuple[np.ndarray, str]:
     """Up to ``count`` images to compare an export against ``predict`` on, and where they came from: evenly spaced
     over ``data`` (loaded whole, for the model's task, size and channels) or synthetic faces when ``data`` is None."""
@@ -324,6 +461,17 @@ def export_model(
     return {"model": str(ref), "out": str(out), "task": model.config.task, "images_source": source, **report}
 
 
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
@@ -340,13 +488,17 @@ __all__ = [
     "OpenCVPredictor",
     "build_onnx",
     "check_images",
+    "calibration_images",
+    "check_int8",
     "check_onnx",
+    "export_int8",
     "export_model",
     "fold_batch_norm",
     "inference_settings",
     "load_opencv_net",
     "model_metadata",
     "onnx_bytes",
+    "quantize_int8",
     "read_metadata",
     "run_opencv_net",
     "save_onnx",

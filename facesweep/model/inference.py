@@ -6,17 +6,25 @@ they share, and the reader of ``config.json``'s ``inference`` block.
     model = load_model("pretrained:emotion")
     predictor = make_predictor(model, "opencv")   # or "onnxruntime", "xla"; same inputs and outputs
     probs = predictor.predict(images_uint8)       # (N, K) float32, like model.predict; TTA as the model's default
+    fast = make_predictor(model, precision="int8")  # the calibrated 8-bit graph beside the params, in ONNX Runtime
 
 Every predictor takes ``uint8 (N, H, W, C)`` images and returns ``float32 (N, K)`` probabilities; the exported
 graph (``facesweep.model.export.build_onnx``) is ``model.predict`` without TTA, so ``cv2.dnn`` and ONNX Runtime
 run the mirrored copies in the same batch when the model's default (``inference.tta``) asks for it. Batches are
 padded to a power of two (``bucket_size``) so a jitted model never recompiles and the runtimes see few shapes.
+
+Precision: ``float32`` (every runtime; the same probabilities to 1e-4) or ``int8``, the calibrated graph a model
+directory may hold beside its params (``model.int8.onnx``, built by ``facesweep.model.export.export_int8``: static
+quantization, per-channel int8 weights, uint8 activations), run in ONNX Runtime whatever ``runtime`` says -- about
+a quarter of the arithmetic, top-1 labels as float32's on ~99% of faces (the shipped models' figures: BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
     from facesweep.model.artifacts import TrainedModel
 
 RUNTIMES = ("opencv", "onnxruntime", "xla")  # the order the live view's --runtime lists them; opencv the default
+PRECISIONS = ("int8", "float32")  # the live view's --precision; int8 where the model has a graph for it
 MAX_BUCKET = 256  # largest padded batch; bigger inputs run in chunks of this size
 
 
@@ -80,6 +89,7 @@ class Predictor(Protocol):
     input_shape: tuple[int, int, int]
     tta: bool
     runtime: str  # "xla" | "opencv" | "onnxruntime"
+    precision: str  # "float32" | "int8"
 
     def predict(self, images: np.ndarray, *, tta: bool | None = None) -> np.ndarray: ...
 
@@ -114,6 +124,7 @@ class _GraphPredictor:
     """``model.predict`` on the exported graph: shared checks, TTA in the batch, a lock around the runtime call."""
 
     runtime = ""
+    precision = "float32"
 
     def __init__(self, model: TrainedModel, *, tta: bool | None = None, data: bytes | None = None) -> None:
         from facesweep.model.export import onnx_bytes
@@ -165,10 +176,7 @@ class OnnxRuntimePredictor(_GraphPredictor):
     def __init__(
         self, model: TrainedModel, *, tta: bool | None = None, data: bytes | None = None, threads: int = 1
     ) -> None:
-        try:
-            import onnxruntime
-        except ImportError:
-            raise UsageError("--runtime onnxruntime needs the 'onnxruntime' package: pip install onnxruntime") from None
+        onnxruntime = require_onnxruntime()
         super().__init__(model, tta=tta, data=data)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -181,10 +189,67 @@ class OnnxRuntimePredictor(_GraphPredictor):
         return self._session.run(None, {self._input: blob})[0]
 
 
+class Int8Predictor(OnnxRuntimePredictor):
+    """The model's calibrated 8-bit graph (``int8_path``) in ONNX Runtime; ``CheckpointError`` when the model has
+    none or the graph was built from other weights than the model's ``params.msgpack``."""
+
+    precision = "int8"
+
+    def __init__(self, model: TrainedModel, *, tta: bool | None = None, threads: int = 1) -> None:
+        path = int8_path(model)
+        if path is None:
+            where = f"{model.path}" if model.path is not None else "a model held only in memory"
+            raise CheckpointError(
+                f"{where} has no int8 graph; build one with: facesweep export --model DIR --int8 --calib DATA"
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+        try:
+            super().__init__(model, tta=tta, data=data, threads=threads)
+        except UsageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime raises its own types for a bad file
+            raise CheckpointError(f"ONNX Runtime cannot load {path}: {_first_line(exc)}") from None
+        built_from = self._session.get_modelmeta().custom_metadata_map.get("params_sha256")
+        if built_from != params_digest(path.parent):
+            raise CheckpointError(
+                f"{path} was built from other weights than {path.parent}'s params; rebuild it: "
+                "facesweep export --model DIR --int8 --calib DATA"
+            )
+
+
+def int8_path(model: TrainedModel) -> Path | None:
+    """The 8-bit graph beside the model's params (``model.path / INT8_FILE``), or None when it has none."""
+    from facesweep.model.artifacts import INT8_FILE
+
+    if model.path is None or not (Path(model.path) / INT8_FILE).is_file():
+        return None
+    return Path(model.path) / INT8_FILE
+
+
+def params_digest(model_dir: str | Path) -> str:
+    """SHA-256 of a model directory's ``params.msgpack``: what an int8 graph records it was built from."""
+    from facesweep.model.artifacts import PARAMS_FILE
+
+    return hashlib.sha256((Path(model_dir) / PARAMS_FILE).read_bytes()).hexdigest()
+
+
+def require_onnxruntime() -> Any:
+    """The ``onnxruntime`` module (a core dependency), or one ``UsageError`` line saying how to install it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UsageError("ONNX Runtime is not installed: pip install onnxruntime") from None
+    return onnxruntime
+
+
 class XlaPredictor:
     """``TrainedModel.predict`` (jitted XLA) behind the same interface as the graph predictors."""
 
     runtime = "xla"
+    precision = "float32"
 
     def __init__(self, model: TrainedModel, *, tta: bool | None = None) -> None:
         self.model = model
@@ -199,9 +264,16 @@ class XlaPredictor:
         return self.predict(images, tta=tta)
 
 
-def make_predictor(model: TrainedModel, runtime: str = "opencv", *, tta: bool | None = None) -> Predictor:
-    """A predictor for ``model`` on ``runtime`` (one of ``RUNTIMES``); errors from the exporter or the runtime
-    propagate (the live view catches them and falls back to XLA)."""
+def make_predictor(
+    model: TrainedModel, runtime: str = "opencv", *, tta: bool | None = None, precision: str = "float32"
+) -> Predictor:
+    """A predictor for ``model`` on ``runtime`` (one of ``RUNTIMES``) at ``precision`` (one of ``PRECISIONS``;
+    ``int8`` runs the model's calibrated graph in ONNX Runtime whatever ``runtime`` says); errors from the
+    exporter or the runtime propagate (the live view catches them and falls back to float32, then XLA)."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    if precision == "int8":
+        return Int8Predictor(model, tta=tta)
     if runtime == "opencv":
         return OpenCVPredictor(model, tta=tta)
     if runtime == "onnxruntime":
@@ -242,16 +314,21 @@ def _first_line(exc: BaseException) -> str:
 
 __all__ = [
     "MAX_BUCKET",
+    "PRECISIONS",
     "RUNTIMES",
+    "Int8Predictor",
     "OnnxRuntimePredictor",
     "OpenCVPredictor",
     "Predictor",
     "XlaPredictor",
     "bucket_size",
     "inference_block",
+    "int8_path",
     "load_opencv_net",
     "make_predictor",
+    "params_digest",
     "parse_inference",
+    "require_onnxruntime",
     "run_opencv_net",
     "run_padded",
     "to_blob",
