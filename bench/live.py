@@ -8,6 +8,8 @@
         --base-tree /tmp/live-base               # and the same runs of another checkout (git worktree add), interleaved
     python bench/live.py --faces 4 --modes view --detectors yunet --predict-hz 0 --compare no-parallel-models \
         no-prefetch runtime=onnxruntime          # levers, each run right after the default's
+    python bench/live.py --faces 4 --modes view --detectors yunet --predict-hz 0 10 --repeat 3 --real no \
+        --compare precision=float32              # the shipped int8 graphs beside float32, interleaved
 
 Videos: 640x480 MJPG made by ``facesweep.live.testvideo`` (drawn faces that both detectors find; exactly
 ``--faces`` a frame), and, when ``../shared/data/gender`` is there, ``bench/facevideo.py make`` (real faces of the
@@ -49,10 +51,15 @@ DETECTORS = ("yunet", "haar")
 
 
 def cpu_model() -> str:
+    """``/proc/cpuinfo``'s model name with its family and model numbers (a virtual CPU's name can be bare)."""
     try:
+        info: dict[str, str] = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+        if "model name" in info:
+            family = f" (family {info['cpu family']} model {info['model']})" if "cpu family" in info else ""
+            return f"{info['model name']}{family}, {os.cpu_count()} cores"
     except OSError:
         pass
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
@@ -134,6 +141,7 @@ def child(args: argparse.Namespace) -> None:
         jsonl="-" if args.mode == "jsonl" else None,
         detector=args.detector,
         runtime=args.runtime,
+        precision=args.precision,
         predict_hz=args.predict_hz,
         detect_every=args.detect_every,
         tta=args.tta,
@@ -195,6 +203,8 @@ def main() -> None:
     parser.add_argument("--emotion-model", default="pretrained:emotion")
     parser.add_argument("--gender-model", default="pretrained:gender")
     parser.add_argument("--runtime", choices=("opencv", "onnxruntime", "xla"), default="opencv")
+    parser.add_argument("--precision", choices=("int8", "float32"), default="int8",
+                        help="int8 graphs where a model ships one (default, as the CLI) or float32 throughout")
     parser.add_argument("--predict-hz", type=float, nargs="+", default=[10.0],
                         help="per face, one or more rates (default 10, the CLI's; 0 = every face every frame)")
     parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=False,
@@ -205,7 +215,7 @@ def main() -> None:
                         help="decode the next frames in a thread (default: on, as the CLI)")
     parser.add_argument("--compare", nargs="+", default=[], metavar="FLAG",
                         help="also run this tree with each of these flags (no leading dashes), interleaved: "
-                        "no-parallel-models no-prefetch runtime=onnxruntime")
+                        "no-parallel-models no-prefetch runtime=onnxruntime precision=float32")
     parser.add_argument("--base-tree", type=Path,
                         help="also run each configuration on this checkout (PYTHONPATH), right after this tree's run")
     parser.add_argument("--detect-every", type=int, help="default: the CLI's per-detector default")
@@ -236,7 +246,7 @@ def main() -> None:
     variants += [(flag.split("=")[-1][:9], trees[0][1], args.runtime, hz, ["--" + flag.split("=")[0],
                   *flag.split("=")[1:]]) for hz in args.predict_hz for flag in args.compare]  # fmt: skip
     if args.reference:
-        variants.append(("reference", trees[0][1], "xla", 0.0, []))
+        variants.append(("reference", trees[0][1], "xla", 0.0, ["--precision", "float32"]))
     rows = []
     with tempfile.TemporaryDirectory(prefix="facesweep-bench-live-") as tmp:
         env = dict(os.environ, FACESWEEP_CACHE_DIR=str(Path(tmp) / "cache"))
@@ -259,6 +269,7 @@ def main() -> None:
                             base = [sys.executable, __file__, "--child", "--video", str(video), "--frames",
                                     str(args.frames), "--emotion-model", args.emotion_model, "--gender-model",
                                     args.gender_model, "--detector", detector, "--runtime", runtime,
+                                    "--precision", args.precision,
                                     "--predict-hz", str(hz), "--tta-child", "on" if args.tta else "off",
                                     "--parallel-models" if args.parallel_models else "--no-parallel-models",
                                     "--prefetch" if args.prefetch else "--no-prefetch"]
@@ -280,7 +291,8 @@ def main() -> None:
 
     print()
     print(f"facesweep live, 640x480 MJPG, {args.frames} frames, models {args.emotion_model} + {args.gender_model}; "
-          f"runtime {args.runtime}, TTA {'on' if args.tta else 'off'}, models "
+          f"precision {args.precision} (int8 where a model ships a graph), float32 runtime {args.runtime}, "
+          f"TTA {'on' if args.tta else 'off'}, models "
           f"{'side by side' if args.parallel_models else 'one after the other'}, prefetch "
           f"{'on' if args.prefetch else 'off'}; new = this tree"
           + (f", base = {args.base_tree}" if args.base_tree else "")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from facesweep.cli import main
-from facesweep.errors import CheckpointError
+from facesweep.errors import CheckpointError, UsageError
 from facesweep.live import session
 from facesweep.live.testvideo import write_test_video
 from facesweep.live.track import iou
@@ -288,3 +288,68 @@ def test_the_same_file_gives_the_same_labels_fast_and_slowed(assets, capsys, mon
     slowed = run("--realtime")
     assert len(fast) == FRAMES and slowed == fast
     assert len({f["emotion"]["p"] for r in fast for f in r["faces"]}) > 2  # the probabilities do vary
+
+
+@pytest.fixture(scope="module")
+def int8_models(assets, tmp_path_factory):
+    """Copies of the tiny models, each with a calibrated int8 graph beside its params."""
+    from facesweep.model.export import quantize_int8
+
+    _, models = assets
+    root = tmp_path_factory.mktemp("int8-models")
+    out = {}
+    for task, path in models.items():
+        copy = save_model(root / task, artifacts.load_model(path))
+        model = artifacts.load_model(copy)
+        calib = np.random.default_rng(0).integers(0, 256, (64, *model.input_shape), dtype=np.uint8)
+        (copy / artifacts.INT8_FILE).write_bytes(quantize_int8(model, calib))
+        out[task] = str(copy)
+    return out
+
+
+def test_int8_graphs_run_by_default_and_float32_gives_todays_probabilities(assets, int8_models, capsys):
+    """A model that ships an int8 graph runs it (the start-up line says so); ``--precision float32`` runs the
+    float32 path exactly as a model without a graph does: the same JSONL, the same probabilities."""
+    video, models = assets
+
+    def run(model_dirs, *extra):
+        code = main(["live", "--source", str(video.path), "--jsonl", "--frames", "8", "--predict-hz", "0", *extra,
+                     *models_args(model_dirs)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        lines = [{k: v for k, v in json.loads(line).items() if k != "time"} for line in out.splitlines()]
+        return lines, " ".join(err.split())
+
+    today, note = run(models)
+    assert note.count("[opencv float32]") == 2  # no int8 graph: float32, as before
+    int8, note = run(int8_models)
+    assert note.count("[onnxruntime int8]") == 2 and len(int8) == 8
+    float32, note = run(int8_models, "--precision", "float32")
+    assert note.count("[opencv float32]") == 2 and float32 == today
+
+    model = artifacts.load_model(int8_models["emotion"])
+    images = np.random.default_rng(1).integers(0, 256, (4, *model.input_shape), dtype=np.uint8)
+    predict, used = session.model_predict(model, "opencv", None, "float32")
+    assert used == "opencv float32"
+    assert np.array_equal(predict(images), inference.OpenCVPredictor(model).predict(images))
+    predict, used = session.model_predict(model, "opencv", None, "int8")
+    assert used == "onnxruntime int8" and predict.__self__.precision == "int8"
+
+
+def test_an_unusable_int8_graph_falls_back_to_float32_and_says_why(int8_models, tmp_path):
+    copy = save_model(tmp_path / "emotion", artifacts.load_model(int8_models["emotion"]))
+    (copy / artifacts.INT8_FILE).write_bytes((artifacts.load_model(int8_models["gender"]).path
+                                              / artifacts.INT8_FILE).read_bytes())  # another model's graph
+    _, used = session.model_predict(artifacts.load_model(copy), "opencv", None, "int8")
+    assert used.startswith("opencv float32 (int8: ") and "was built from other weights" in used
+
+
+def test_a_bad_precision_is_a_one_line_error(assets, capsys):
+    video, models = assets
+    with pytest.raises(SystemExit) as exit_info:
+        main(["live", "--source", str(video.path), "--precision", "fp16", *models_args(models)])
+    assert exit_info.value.code == 2
+    line = one_line_error(capsys)
+    assert line.startswith("facesweep live: error: argument --precision: invalid choice: 'fp16'")
+    with pytest.raises(UsageError, match=r"^unknown --precision 'fp16'; choose one of: int8, float32$"):
+        session.run_session(session.LiveOptions(source=str(video.path), precision="fp16"))
