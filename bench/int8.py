@@ -33,13 +33,6 @@ SPLITS = {  # task -> [(name, folder under DATA, split: None = the whole folder)
 }
 
 
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    return "?"
-
-
 def predict_all(predictor, images: np.ndarray, tta: bool) -> np.ndarray:  # noqa: ANN001
     return np.concatenate([predictor.predict(images[i : i + 256], tta=tta) for i in range(0, len(images), 256)])
 
@@ -48,6 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=60, help="timed calls per graph (default 60)")
     args = parser.parse_args()
+    from live import cpu_model  # bench/live.py, beside this script: model name, family and model numbers
+
     from facesweep.io import load_dataset
     from facesweep.model.artifacts import load_model
     from facesweep.model.export import read_metadata

@@ -1,7 +1,7 @@
 """Inference latency of the shipped models: XLA ``predict`` vs the exported ONNX graph in ONNX Runtime and in
 OpenCV's ``cv2.dnn``, at batch 1, 2 and 4, in one process.
 
-    pip install -e '.[bench]'                       # onnxruntime (and torch, unused here)
+    pip install -e '.[bench]'                       # torch, unused here (onnxruntime is a core dependency)
     python bench/onnx_latency.py                    # both shipped models, 200 calls per runtime and batch
     python bench/onnx_latency.py --models emotion --calls 100 --batches 1 4 --json
 

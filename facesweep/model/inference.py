@@ -168,7 +168,7 @@ class OpenCVPredictor(_GraphPredictor):
 
 
 class OnnxRuntimePredictor(_GraphPredictor):
-    """``model.predict`` on the exported graph in ONNX Runtime (``pip install onnxruntime``), ``threads`` intra-op
+    """``model.predict`` on the exported graph in ONNX Runtime (a core dependency), ``threads`` intra-op
     threads (1: two predictors called from two threads then run on two cores side by side), no spin-waiting."""
 
     runtime = "onnxruntime"
