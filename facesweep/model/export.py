@@ -35,7 +35,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -401,22 +401,14 @@ def export_int8(
     ``out`` -- by default ``model.int8.onnx`` in the model's directory, where the live view finds it."""
     from facesweep.model.artifacts import load_model
 
-    if images < 1:
-        raise UsageError(f"--images must be at least 1, got {images}")
     model = load_model(ref)
     target = Path(out).expanduser() if out is not None else Path(model.path) / INT8_FILE
-    if target.is_dir():
-        raise UsageError(f"--out {target} is a directory; give a file name such as {target / INT8_FILE}")
+    _check_out(target, images, INT8_FILE)
     pixels, source = calibration_images(model, calib, calib_images)
     provenance = {"data": str(calib), "split": "train", "images": int(len(pixels)), "seed": INT8_CALIB_SEED,
                   "source": source}  # fmt: skip
     content = quantize_int8(model, pixels, inference=inference_settings(ref), provenance=provenance)
-    sample, sample_source = check_images(model, data, images)
-    report = check_int8(model, content, sample)
-    try:
-        _write_atomically(target, content)
-    except OSError as exc:
-        raise UsageError(f"cannot write --out {target}: {exc.strerror or exc}") from None
+    report, sample_source = _check_and_write(model, content, target, check_int8, data, images)
     return {"model": str(ref), "out": str(target), "task": model.config.task, "calibration": source,
             "images_source": sample_source, **report}  # fmt: skip
 
@@ -446,19 +438,33 @@ def export_model(
     from facesweep.model.artifacts import load_model
 
     out = Path(out).expanduser()
-    if out.is_dir():
-        raise UsageError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
-    if images < 1:
-        raise UsageError(f"--images must be at least 1, got {images}")
+    _check_out(out, images, "model.onnx")
     model = load_model(ref)
     content = onnx_bytes(model, inference=inference_settings(ref))
+    report, source = _check_and_write(model, content, out, check_onnx, data, images)
+    return {"model": str(ref), "out": str(out), "task": model.config.task, "images_source": source, **report}
+
+
+def _check_out(out: Path, images: int, example: str) -> None:
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a directory; give a file name such as {out / example}")
+    if images < 1:
+        raise UsageError(f"--images must be at least 1, got {images}")
+
+
+def _check_and_write(
+    model: TrainedModel, content: bytes, out: Path, check: Callable[..., dict[str, Any]],
+    data: str | Path | None, images: int,
+) -> tuple[dict[str, Any], str]:
+    """``check(model, content, sample)`` on ``images`` images of ``data`` (``check_images``), then write ``content``
+    to ``out`` atomically -- so a graph that fails its check is never written; the check's report and its source."""
     sample, source = check_images(model, data, images)
-    report = check_onnx(model, content, sample)
+    report = check(model, content, sample)
     try:
         _write_atomically(out, content)
     except OSError as exc:
         raise UsageError(f"cannot write --out {out}: {exc.strerror or exc}") from None
-    return {"model": str(ref), "out": str(out), "task": model.config.task, "images_source": source, **report}
+    return report, source
 
 
 @contextlib.contextmanager
