@@ -307,6 +307,35 @@ def test_heartbeat_beats_for_the_asked_trial(tmp_path: Path) -> None:
     assert study.trials[0].state == TrialState.FAIL
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_trial_failed_as_stale_elsewhere_is_dropped_not_a_crash(tmp_path: Path) -> None:
+    """A worker whose heartbeats came late (a starved or paused process) finds its trial already failed by another
+    worker: it reports the trial FAIL ('taken over') and goes on, instead of a traceback that kills the worker."""
+    from facesweep.sweep.progress import StateReporter, SweepState
+    from facesweep.sweep.scheduler import TAKEN_OVER, run_trial
+
+    storage = open_storage(default_storage_url(tmp_path), heartbeat=5)
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    trial = study.ask()
+    elsewhere = optuna.load_study(study_name="s", storage=default_storage_url(tmp_path))
+    inner = make_train()
+
+    def train(config, data, *, on_epoch=None, on_step=None):  # noqa: ANN001, ANN202
+        elsewhere.tell(trial.number, state=TrialState.FAIL)  # what fail_stale does in the other worker
+        return inner(config, data, on_epoch=on_epoch, on_step=on_step)
+
+    reporter = StateReporter()
+    state = SweepState("s", "val_accuracy", 1)
+    reporter.start(state)
+    reporter.trial_started(trial.number, {}, 2)
+    objective = Objective(tiny_data(), BASE, SPACE, train_fn=train)
+    outcome = run_trial(study, storage, trial, objective, reporter, lambda *a: None, tmp_path, options(tmp_path),
+                        state)  # fmt: skip
+    assert outcome == TrialState.FAIL
+    assert state.rows[trial.number].note == TAKEN_OVER
+    assert study.trials[0].state == TrialState.FAIL
+
+
 @pytest.mark.parametrize(
     "task,data,expected",
     [("emotion", None, "emotion-synthetic"), ("emotion", "../shared/data/fer2013", "emotion-fer2013"),

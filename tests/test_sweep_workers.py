@@ -186,7 +186,8 @@ def postgres_url() -> str:
 def test_two_workers_share_one_study(tmp_path: Path, backend: str) -> None:
     url = postgres_url() if backend == "postgresql" else default_storage_url(tmp_path)
     name = f"two-workers-{uuid.uuid4().hex[:8]}"
-    args = worker_args(tmp_path, 4, "--storage", url, "--study-name", name, "--json")
+    # --heartbeat 3 (stale after 9 s): two JAX processes on two cores can delay a 1-second beat past 3 s
+    args = worker_args(tmp_path, 4, "--storage", url, "--study-name", name, "--json", "--heartbeat", "3")
     procs = [spawn(args), spawn(args)]
     results = [finish(proc) for proc in procs]
     for code, _out, err in results:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from facesweep.errors import FacesweepError
@@ -25,6 +26,7 @@ from facesweep.sweep.progress import Reporter, SweepState
 from facesweep.sweep.schema import CURVE_KEYS
 from facesweep.sweep.storage import Heartbeat, fail_stale
 
+TAKEN_OVER = "taken over: another worker failed it as stale"  # a late heartbeat; the slot is redone
 POLL_SECONDS = 1.0  # how often an idle worker re-reads storage while others finish the last trials
 SaveFn = Callable[..., Any]  # save_model's signature: (path, model, history, extra) -> Path
 
@@ -134,6 +136,12 @@ def run_trial(
         reporter.trial_finished(trial.number, "FAIL", None, label)
         return TrialState.FAIL
 
+    def taken_over() -> TrialState:
+        # Another worker failed this trial as stale (its heartbeats reached storage late: a starved or paused
+        # process) and the study redoes its slot; drop this run's result instead of writing into a finished trial.
+        reporter.trial_finished(trial.number, "FAIL", None, TAKEN_OVER)
+        return TrialState.FAIL
+
     with Heartbeat(storage, trial_id(storage, study, trial)):
         try:
             outcome = objective.run(trial)
@@ -146,6 +154,8 @@ def run_trial(
             return failed(f"{type(exc).__name__}: {exc}", type(exc).__name__)
         except StopRequested:
             return failed("interrupted", "interrupted")
+        except UpdateFinishedTrialError:
+            return taken_over()
         except BaseException as exc:  # Ctrl-C, or a bug: record it on the trial, then let it surface
             interrupted = isinstance(exc, KeyboardInterrupt)
             failed("interrupted" if interrupted else f"{type(exc).__name__}: {exc}",
@@ -164,6 +174,8 @@ def run_trial(
             study.tell(trial, value)
         except FacesweepError as exc:  # a non-finite value, a model that could not be written
             return failed(f"{type(exc).__name__}: {exc}", type(exc).__name__)
+        except UpdateFinishedTrialError:
+            return taken_over()
         except BaseException:
             tell_failed(study, trial, "interrupted while saving")
             raise
