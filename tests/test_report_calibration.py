@@ -82,3 +82,34 @@ def test_reading_every_look_without_spending_would_break_the_error_rate() -> Non
     naive = [simulate_study(rng, [0.5] * DEPTHS, NOISE, SeedPlan(), answer_fn=one_look) for _ in range(N_STUDIES)]
     rate = float(np.mean([s.complexity in CLAIMS_EFFECT for s in naive]))
     assert rate > CAL["false_positive"]
+
+
+def _rows(means: dict[int, float], sd: float) -> list:
+    from facesweep.verdicts.replicates import Replicate
+
+    rows = []
+    for depth, mean in means.items():
+        for j, offset in enumerate((-sd, 0.0, sd)):  # three seeds with exactly this SD
+            v = mean + offset
+            curve = [v - 0.3, v - 0.1, v, v]  # every seed flat over its last two epochs: the epoch verdict is decided
+            rows.append(Replicate(len(rows), depth, 100 + depth, j + 1, curve, [1.5 - c for c in curve]))
+    return rows
+
+
+def test_a_step_out_of_reach_gets_no_more_seeds() -> None:
+    from facesweep.verdicts.replicates import answer, group_replicates
+    from facesweep.verdicts.sequential import next_targets, out_of_reach
+
+    plan, current = SeedPlan(), {1: 3, 2: 3, 3: 3}
+    # 2 -> 3 is +0.1 point at 2.5 points of seed noise: ~160 seeds per depth would decide it, > 2 x --max-seeds
+    tie = answer(group_replicates(_rows({1: 0.80, 2: 0.90, 3: 0.901}, 0.025)), plan)
+    step = tie.complexity.steps[1]
+    assert step.call == rules.NOT_SHOWN and step.seeds_to_decide > rules.OUT_OF_REACH * plan.max_seeds
+    assert out_of_reach(step, plan) and [d.verdict for d in tie.epochs.depths] == ["up to epoch k"] * 3
+    assert next_targets(tie, current, plan) == current  # the study stops: nothing reachable is open
+    assert f"2 to 3 needs about {step.seeds_to_decide} seeds per depth" in tie.complexity.sentence  # said, not run
+    # 2 -> 3 is +3 points at 1 point of noise: open after 3 seeds, decided by about 5: both depths get a round
+    near = answer(group_replicates(_rows({1: 0.80, 2: 0.90, 3: 0.93}, 0.01)), plan)
+    step = near.complexity.steps[1]
+    assert step.call == rules.NOT_SHOWN and not out_of_reach(step, plan)
+    assert next_targets(near, current, plan) == {1: 3, 2: 5, 3: 5}

@@ -29,7 +29,7 @@ import numpy as np
 from facesweep.verdicts import rules
 
 if TYPE_CHECKING:
-    from facesweep.verdicts.replicates import ReplicateAnswers
+    from facesweep.verdicts.replicates import ReplicateAnswers, Step
 
 DEFAULT_START = 3  # seeds per depth before the first look
 DEFAULT_STEP = 2  # seeds added per round to each depth still in an undecided comparison
@@ -74,11 +74,22 @@ class SeedPlan:
                    min_effect=float(data.get("min_effect", rules.MIN_EFFECT)))  # fmt: skip
 
 
+def out_of_reach(step: Step, plan: SeedPlan) -> bool:
+    """An open depth step that more seeds would not decide: at its estimate and the pooled seed noise it needs more
+    than ``rules.OUT_OF_REACH`` x ``plan.max_seeds`` seeds per depth (None: over 10,000). Typically a near-tie read
+    against a small ``--min-effect``; its seeds would cost time and leave it open."""
+    if step.call != rules.NOT_SHOWN:
+        return False
+    need = step.seeds_to_decide
+    return need is None or need > rules.OUT_OF_REACH * plan.max_seeds
+
+
 def undecided_depths(answers: ReplicateAnswers) -> set[int]:
-    """Depths in a step or an epoch verdict that is still open (or with too few values to enter one)."""
+    """Depths in a step or an epoch verdict that is still open (or with too few values to enter one); a step out
+    of reach of the plan's seeds (``out_of_reach``) asks for none."""
     want: set[int] = set()
     for s in answers.complexity.steps:
-        if s.call == rules.NOT_SHOWN:
+        if s.call == rules.NOT_SHOWN and not out_of_reach(s, answers.plan):
             want |= {s.shallower, s.deeper}
     want |= set(answers.complexity.excluded)
     for row in answers.epochs.depths:
