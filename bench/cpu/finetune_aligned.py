@@ -44,11 +44,13 @@ from facesweep.faces.crop import CropSpec
 from facesweep.io import load_dataset
 from facesweep.io.dataset import Dataset, Split
 from facesweep.model.artifacts import load_model, save_model
+from facesweep.model.config import Config
 from facesweep.model.presets import PRESETS
 from facesweep.model.select import AGE_EDGES, UTKFACE_PATTERN, read_groups, worst_group_scorer
 from facesweep.model.train import train_and_evaluate, transfer_variables
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+GENDER_SETS = ("gender", "gender-extra")  # the gender recipe's sets, each with its own seeded 20% val split
 
 
 def mixed(plain: Split, aligned: Split, rng: np.random.Generator) -> Split:
@@ -90,6 +92,35 @@ def balanced(split: Split, cap: float, rng: np.random.Generator) -> Split:
     return Split(split.images[index], split.labels[index], [split.paths[i] for i in index])
 
 
+def gender_training(
+    parts: list[tuple[Dataset, Dataset]],
+    diverse: tuple[Dataset, Dataset] | None,
+    rng: np.random.Generator,
+    balance: str = "none",
+    cap: float = 3.0,
+) -> tuple[Split, Split]:
+    """The gender recipe's splits from (plain, aligned) pairs of ``GENDER_SETS`` (and the diverse split): each
+    training image once as one of its forms, the diverse ones repeated by ``balance``; val in both forms."""
+    train = mixed(parts[0][0].train, parts[0][1].train, rng)
+    val = both(parts[0][0].val, parts[0][1].val)
+    for plain_x, aligned_x in parts[1:]:
+        train = concat(train, mixed(plain_x.train, aligned_x.train, rng))
+        val = concat(val, both(plain_x.val, aligned_x.val))
+    if diverse is not None:
+        extra_train = mixed(diverse[0].train, diverse[1].train, rng)
+        if balance == "age-gender":
+            extra_train = balanced(extra_train, cap, rng)
+        train = concat(train, extra_train)
+        val = concat(val, both(diverse[0].val, diverse[1].val))
+    return train, val
+
+
+def finetune_config(config: Config, *, epochs: int, lr: float, seed: int, weighting: str = "none") -> Config:
+    """The recipe's training settings on ``config``'s network: camera augmentation, a cosine schedule to the end."""
+    return dataclasses.replace(config, epochs=epochs, learning_rate=lr, camera_augment=True, augment=True,
+                               class_weighting=weighting, seed=seed, patience=0)  # fmt: skip
+
+
 def load_pair(task: str, path: Path, spec: CropSpec, size: int, channels: int) -> tuple[Dataset, Dataset]:
     kw = dict(image_size=size, channels=channels, progress=True)
     plain = load_dataset(task, path, **kw)
@@ -111,6 +142,7 @@ def main() -> None:
     ap.add_argument("--balance", choices=("none", "age-gender"), default="none",
                     help="--diverse: repeat its rare (gender, age band) groups' training images")  # fmt: skip
     ap.add_argument("--balance-cap", type=float, default=3.0, help="at most this many repeats on average")
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default: ../shared/data)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     if args.diverse and args.task != "gender":
@@ -125,32 +157,20 @@ def main() -> None:
     spec = CropSpec(template=base.crop_template)  # the template is in face fractions: any input size shares it
     rng = np.random.default_rng(args.seed)
     if args.task == "emotion":
-        plain, aligned = load_pair("emotion", DATA / "fer2013", spec, config.image_size, config.channels)
+        plain, aligned = load_pair("emotion", args.data / "fer2013", spec, config.image_size, config.channels)
         train = mixed(plain.train, aligned.train, rng)
         val = both(plain.val, aligned.val)
         weighting = "sqrt"
     else:
-        parts = [load_pair("gender", DATA / name, spec, config.image_size, config.channels)
-                 for name in ("gender", "gender-extra")]  # fmt: skip
-        train = mixed(parts[0][0].train, parts[0][1].train, rng)
-        val = both(parts[0][0].val, parts[0][1].val)
-        for plain_x, aligned_x in parts[1:]:
-            train = concat(train, mixed(plain_x.train, aligned_x.train, rng))
-            val = concat(val, both(plain_x.val, aligned_x.val))
+        parts = [load_pair("gender", args.data / name, spec, config.image_size, config.channels)
+                 for name in GENDER_SETS]  # fmt: skip
         if args.diverse:
             diverse = load_pair("gender", args.diverse, spec, config.image_size, config.channels)
-            extra_train = mixed(diverse[0].train, diverse[1].train, rng)
-            if args.balance == "age-gender":
-                extra_train = balanced(extra_train, args.balance_cap, rng)
-            train = concat(train, extra_train)
-            val = concat(val, both(diverse[0].val, diverse[1].val))
+        train, val = gender_training(parts, diverse if args.diverse else None, rng, args.balance, args.balance_cap)
         plain = parts[0][0]
         weighting = "none"
     data = Dataset(plain.task, plain.classes, {"train": train, "val": val}, f"{plain.source} (plain + aligned)")
-    config = dataclasses.replace(
-        config, epochs=args.epochs, learning_rate=args.lr, camera_augment=True, augment=True,
-        class_weighting=weighting, seed=args.seed, patience=0,
-    )  # fmt: skip
+    config = finetune_config(config, epochs=args.epochs, lr=args.lr, seed=args.seed, weighting=weighting)
     print(f"train {len(train)}, val {len(val)}; config {json.dumps(config.to_dict())}", flush=True)
     initial = None if args.preset else transfer_variables(base.variables, config)
     t0 = time.time()

@@ -33,6 +33,30 @@ def age_band(age: int) -> str:
     return f"{AGE_EDGES[k]}-{AGE_EDGES[k + 1] - 1}"
 
 
+def write_split(data: Path, out: Path, val_fraction: float = 0.2, seed: int = 0) -> dict:
+    """Write the split of ``data`` (a gender-diverse folder with manifest.csv) under ``out``; return its summary."""
+    with open(data / "manifest.csv", newline="") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda r: r["path"])
+    cells = [f"{r['gender']}|{age_band(int(r['age']))}|{r['race']}" for r in rows]
+    codes = np.unique(cells, return_inverse=True)[1]
+    train, val = stratified_split(codes, val_fraction, seed)
+    counts: dict[str, Counter] = {}
+    for part, index in (("train", train), ("val", val)):
+        counts[part] = Counter(cells[i].rsplit("|", 1)[0] for i in index)
+        for i in index:
+            link = out / part / rows[i]["path"]
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            os.symlink((data / rows[i]["path"]).resolve(), link)
+    summary = {"data": str(data), "seed": seed, "val_fraction": val_fraction,
+               "strata": "gender x age band x race code", "age_edges": list(AGE_EDGES),
+               "n": {p: int(len(ix)) for p, ix in (("train", train), ("val", val))},
+               "gender_x_age_band": {p: dict(sorted(c.items())) for p, c in counts.items()}}  # fmt: skip
+    (out / "split.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -40,27 +64,8 @@ def main() -> None:
     ap.add_argument("--val-fraction", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    with open(args.data / "manifest.csv", newline="") as handle:
-        rows = sorted(csv.DictReader(handle), key=lambda r: r["path"])
-    cells = [f"{r['gender']}|{age_band(int(r['age']))}|{r['race']}" for r in rows]
-    codes = np.unique(cells, return_inverse=True)[1]
-    train, val = stratified_split(codes, args.val_fraction, args.seed)
-    counts: dict[str, Counter] = {}
-    for part, index in (("train", train), ("val", val)):
-        counts[part] = Counter(cells[i].rsplit("|", 1)[0] for i in index)
-        for i in index:
-            link = args.out / part / rows[i]["path"]
-            link.parent.mkdir(parents=True, exist_ok=True)
-            if link.is_symlink() or link.exists():
-                link.unlink()
-            os.symlink((args.data / rows[i]["path"]).resolve(), link)
-    summary = {"data": str(args.data), "seed": args.seed, "val_fraction": args.val_fraction,
-               "strata": "gender x age band x race code", "age_edges": list(AGE_EDGES),
-               "n": {p: int(len(ix)) for p, ix in (("train", train), ("val", val))},
-               "gender_x_age_band": {p: dict(sorted(c.items())) for p, c in counts.items()}}  # fmt: skip
-    (args.out / "split.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = write_split(args.data, args.out, args.val_fraction, args.seed)
     print(json.dumps(summary["n"]), json.dumps(summary["gender_x_age_band"]["val"]))
-
 
 if __name__ == "__main__":
     main()
