@@ -53,7 +53,9 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -290,11 +292,13 @@ def job_gender_variant(args: argparse.Namespace) -> None:
         worst = scorer(epoch, variables)
         return worst if rows[-1].get("allowed", True) else worst - 1.0
 
+    def recipe(epochs: int) -> tuple[Any, Callable[[int, dict], float]]:
+        cfg = finetune_config(base.config, epochs=epochs, lr=4e-4, seed=1)
+        cfg = dataclasses.replace(cfg, batch_size=16) if args.smoke else cfg
+        return cfg, worst_group_scorer(cfg, base.classes, audit_split, adult, min_group=min_group, on_score=on_score)
+
     # Probe: the shipped weights scored (epoch 0, the reference) and one epoch trained, to size the run.
-    config = finetune_config(base.config, epochs=1, lr=4e-4, seed=1)
-    if args.smoke:
-        config = dataclasses.replace(config, batch_size=16)
-    scorer = worst_group_scorer(config, base.classes, audit_split, adult, min_group=min_group, on_score=on_score)
+    config, scorer = recipe(1)
     t0 = time.time()
     scorer(0, base.variables)
     score_s = time.time() - t0
@@ -304,10 +308,7 @@ def job_gender_variant(args: argparse.Namespace) -> None:
     epochs = args.epochs or max(2, min(60, int(left / (1.2 * epoch_s))))
     log(f"{name}: shipped worst group {rows[0]['worst_group_is']}; probe compile {probe.compile_seconds:.1f}s, "
         f"epoch + score {epoch_s:.1f}s -> {epochs} epochs")  # fmt: skip
-    config = finetune_config(base.config, epochs=epochs, lr=4e-4, seed=1)
-    if args.smoke:
-        config = dataclasses.replace(config, batch_size=16)
-    scorer = worst_group_scorer(config, base.classes, audit_split, adult, min_group=min_group, on_score=on_score)
+    config, scorer = recipe(epochs)
 
     def on_epoch(epoch: int, m: dict) -> None:
         rows[-1].update({k: m[k] for k in ("train_loss", "val_loss", "val_accuracy", "epoch_seconds", "select_score")})

@@ -211,7 +211,7 @@ class Int8Predictor(OnnxRuntimePredictor):
         except UsageError:
             raise
         except Exception as exc:  # noqa: BLE001 - ONNX Runtime raises its own types for a bad file
-            raise CheckpointError(f"ONNX Runtime cannot load {path}: {_first_line(exc)}") from None
+            raise CheckpointError(f"ONNX Runtime cannot load {path}: {_last_line(exc)}") from None
         built_from = self._session.get_modelmeta().custom_metadata_map.get("params_sha256")
         if built_from != params_digest(path.parent):
             raise CheckpointError(
@@ -290,7 +290,7 @@ def load_opencv_net(data: bytes, what: str = "the ONNX graph") -> Any:
     try:
         net = cv2.dnn.readNetFromONNX(np.frombuffer(data, np.uint8))
     except cv2.error as exc:
-        raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: {_first_line(exc)}") from None
+        raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: {_last_line(exc)}") from None
     if net.empty():
         raise CheckpointError(f"OpenCV {cv2.__version__} cannot load {what}: the network is empty")
     return net
@@ -304,10 +304,11 @@ def run_opencv_net(net: Any, blob: np.ndarray) -> np.ndarray:
         net.setInput(blob)
         return np.array(net.forward(), np.float32).reshape(len(blob), -1)
     except cv2.error as exc:
-        raise CheckpointError(f"cv2.dnn failed to run the exported graph: {_first_line(exc)}") from None
+        raise CheckpointError(f"cv2.dnn failed to run the exported graph: {_last_line(exc)}") from None
 
 
-def _first_line(exc: BaseException) -> str:
+def _last_line(exc: BaseException) -> str:
+    """The last non-empty line of an error (OpenCV and ONNX Runtime put the message last), or its type."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
 
