@@ -41,8 +41,8 @@ def test_images_are_varied_not_blank() -> None:
 
 
 def test_expression_classes_differ_in_the_drawing() -> None:
-    """Clean (difficulty 0), same identity: each pair of expressions gives visibly different pixels."""
-    faces = [render_face(np.random.default_rng(0), k, 0, difficulty=0.0) for k in range(len(EMOTION_CLASSES))]
+    """Clean (difficulty and pose 0), same identity: each pair of expressions gives visibly different pixels."""
+    faces = [render_face(np.random.default_rng(0), k, 0, difficulty=0.0, pose=0.0) for k in range(len(EMOTION_CLASSES))]
     assert faces[0].shape == (WORK, WORK, 3)
     for i in range(len(faces)):
         for j in range(i + 1, len(faces)):
@@ -50,9 +50,11 @@ def test_expression_classes_differ_in_the_drawing() -> None:
 
 
 def test_difficulty_zero_is_clean_and_one_is_noisy() -> None:
-    clean = synthetic_dataset("emotion", n_train=14, n_val=0, seed=2, difficulty=0.0).train.images
-    noisy = synthetic_dataset("emotion", n_train=14, n_val=0, seed=2, difficulty=1.0).train.images
+    clean = synthetic_dataset("emotion", n_train=14, n_val=0, seed=2, difficulty=0.0, pose=0.0).train.images
+    noisy = synthetic_dataset("emotion", n_train=14, n_val=0, seed=2, difficulty=1.0, pose=0.0).train.images
+    posed = synthetic_dataset("emotion", n_train=14, n_val=0, seed=2, difficulty=0.0, pose=1.0).train.images
     assert not np.array_equal(clean, noisy)
+    assert not np.array_equal(clean, posed)  # pose is its own knob
 
 
 def test_load_dataset_without_data_is_the_cached_synthetic_set(monkeypatch: pytest.MonkeyPatch) -> None:

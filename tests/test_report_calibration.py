@@ -102,7 +102,7 @@ def test_a_step_out_of_reach_gets_no_more_seeds() -> None:
 
     plan, current = SeedPlan(), {1: 3, 2: 3, 3: 3}
     # 2 -> 3 is +0.1 point at 2.5 points of seed noise: ~160 seeds per depth would decide it, > 2 x --max-seeds
-    tie = answer(group_replicates(_rows({1: 0.80, 2: 0.90, 3: 0.901}, 0.025)), plan)
+    tie = answer(group_replicates(_rows({1: 0.60, 2: 0.90, 3: 0.901}, 0.025)), plan)
     step = tie.complexity.steps[1]
     assert step.call == rules.NOT_SHOWN and step.seeds_to_decide > rules.OUT_OF_REACH * plan.max_seeds
     assert out_of_reach(step, plan) and [d.verdict for d in tie.epochs.depths] == ["up to epoch k"] * 3

@@ -31,7 +31,7 @@ from facesweep.io.folders import FolderScan, load_folder, scan_folder
 from facesweep.io.preprocess import PREPROCESS_VERSION
 from facesweep.io.raw import RawData, to_dataset
 from facesweep.io.split import check_val_fraction
-from facesweep.io.synthetic import DIFFICULTY, GENERATOR_VERSION, source_name, synthetic_raw
+from facesweep.io.synthetic import DIFFICULTY, GENERATOR_VERSION, POSE, source_name, synthetic_raw
 from facesweep.tasks import Task, get_task
 
 SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED = 7000, 1500, 0  # the embedded default set
@@ -110,14 +110,15 @@ def load_dataset(
         raise DataError(f"{data or 'the synthetic set'}: ignoring class folders needs a folder of class folders")
     prep = [task.name, list(task.classes), task.image_size, task.channels, PREPROCESS_VERSION]
     if data is None:
-        ident = ["synthetic", *prep, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, GENERATOR_VERSION]
+        ident = ["synthetic", *prep, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, POSE]
+        ident.append(GENERATOR_VERSION)
 
         def build_synthetic() -> RawData:
             with _progress(progress, None, "drawing synthetic faces"):
-                return synthetic_raw(task, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY)
+                return synthetic_raw(task, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, POSE)
 
         raw, hit = _cached(cache, "synthetic", ident, ident, build_synthetic)
-        source, where = source_name(SYNTHETIC_SEED, DIFFICULTY), "synthetic"
+        source, where = source_name(SYNTHETIC_SEED, DIFFICULTY, POSE), "synthetic"
     else:
         path = Path(data).expanduser()
         if not path.exists():

@@ -230,35 +230,43 @@ def group_replicates(rows: Sequence[Replicate]) -> list[DepthReplicates]:
     return out
 
 
-def seeds_to_decide(estimate: float, sd: float, min_effect: float, groups: int, family: int,
+def seeds_to_decide(estimate: float, sd_a: float, sd_b: float, min_effect: float, family: int,
                     most: int = 10_000) -> int | None:  # fmt: skip
-    """Seeds per depth at which an interval around ``estimate`` (pooled noise ``sd``) would lie above 0 or below
-    ``min_effect``: the half-width must fall under max(|estimate|, min_effect - estimate). A planning figure at the
-    estimate seen, not a power calculation."""
+    """Seeds per depth at which the step's Welch interval around ``estimate`` (the two depths' seed SDs) would lie
+    above 0 or below ``min_effect``: the half-width must fall under max(|estimate|, min_effect - estimate). A
+    planning figure at the estimate seen, not a power calculation."""
     room = max(abs(estimate), min_effect - estimate)
-    if room <= 0 or sd <= 0:
+    va, vb = sd_a**2, sd_b**2
+    if room <= 0 or va + vb <= 0:
         return None
     n = 2
     while n <= most:
-        half = t_quantile(1 - (1 - LEVEL) / (2 * family), groups * (n - 1)) * sd * np.sqrt(2 / n)
+        df = (n - 1) * (va + vb) ** 2 / (va**2 + vb**2)
+        half = t_quantile(1 - (1 - LEVEL) / (2 * family), df) * np.sqrt((va + vb) / n)
         if half < room:
             return n
         n = n + 1 if n < 64 else int(n * 1.05) + 1
     return None
 
 
-def compare_depths(depths: Sequence[DepthReplicates], noise: SeedNoise, plan: SeedPlan) -> list[Step]:
+def compare_depths(depths: Sequence[DepthReplicates], plan: SeedPlan) -> list[Step]:
+    """Adjacent usable depths at a matched epoch: Welch's interval from the two depths' own seeds (their seed noise
+    differs: a shallow net that half-memorises posed faces spreads several times wider than a deep one, and a
+    noise pooled over every depth would let one noisy depth widen every step), simultaneous over the steps and
+    the planned looks."""
     usable = [d for d in depths if d.usable]
     pairs = list(zip(usable, usable[1:], strict=False))
     family = len(pairs) * plan.looks
     steps = []
     for a, b in pairs:
         epoch = min(a.epochs, b.epochs)
-        diff = diff_interval(a.curves[:, epoch - 1], b.curves[:, epoch - 1], noise=noise, family=family)
+        xa, xb = a.curves[:, epoch - 1], b.curves[:, epoch - 1]
+        diff = diff_interval(xa, xb, family=family)
         call = rules.STEP.classify(diff, plan.min_effect)
         need = None
-        if call == rules.NOT_SHOWN and noise.sd:
-            need = seeds_to_decide(diff.estimate, noise.sd, plan.min_effect, len(usable), family)
+        if call == rules.NOT_SHOWN:
+            need = seeds_to_decide(diff.estimate, float(np.std(xa, ddof=1)), float(np.std(xb, ddof=1)),
+                                   plan.min_effect, family)  # fmt: skip
         steps.append(Step(a.depth, b.depth, epoch, diff, call, need))
     return steps
 
@@ -286,7 +294,7 @@ def _step_text(s: Step) -> str:
 def answer_complexity(depths: list[DepthReplicates], noise: SeedNoise, plan: SeedPlan) -> ReplicateComplexity:
     delta = plan.min_effect
     excluded = [d.depth for d in depths if not d.usable]
-    steps = compare_depths(depths, noise, plan)
+    steps = compare_depths(depths, plan)
     power = power_hint(depths, steps, noise, plan)
     common = dict(depths=depths, steps=steps, excluded=excluded, delta=delta, power=power)
     tail = f"; {noise_text(noise)}, smallest difference worth having {pts(delta, sign=False)} point(s)"

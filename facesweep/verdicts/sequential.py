@@ -75,7 +75,7 @@ class SeedPlan:
 
 
 def out_of_reach(step: Step, plan: SeedPlan) -> bool:
-    """An open depth step that more seeds would not decide: at its estimate and the pooled seed noise it needs more
+    """An open depth step that more seeds would not decide: at its estimate and its two depths' seed noise it needs more
     than ``rules.OUT_OF_REACH`` x ``plan.max_seeds`` seeds per depth (None: over 10,000). Typically a near-tie read
     against a small ``--min-effect``; its seeds would cost time and leave it open."""
     if step.call != rules.NOT_SHOWN:
@@ -85,13 +85,16 @@ def out_of_reach(step: Step, plan: SeedPlan) -> bool:
 
 
 def undecided_depths(answers: ReplicateAnswers) -> set[int]:
-    """Depths in a step or an epoch verdict that is still open (or with too few values to enter one); a step out
-    of reach of the plan's seeds (``out_of_reach``) asks for none."""
+    """Depths whose seeds could still change an open answer: the depths of an open step (or with too few values to
+    enter one) while the depth verdict is undecided, and each depth whose epoch verdict is open. A decided answer
+    asks for nothing ('yes' needs only its deepest step: an open middle step cannot change it), and a step out of
+    reach of the plan's seeds (``out_of_reach``) asks for none."""
     want: set[int] = set()
-    for s in answers.complexity.steps:
-        if s.call == rules.NOT_SHOWN and not out_of_reach(s, answers.plan):
-            want |= {s.shallower, s.deeper}
-    want |= set(answers.complexity.excluded)
+    if answers.complexity.verdict in rules.UNDECIDED:
+        for s in answers.complexity.steps:
+            if s.call == rules.NOT_SHOWN and not out_of_reach(s, answers.plan):
+                want |= {s.shallower, s.deeper}
+        want |= set(answers.complexity.excluded)
     for row in answers.epochs.depths:
         if row.verdict in (rules.NOT_SHOWN, "cannot answer"):
             want.add(row.depth)

@@ -6,9 +6,9 @@ trials, Student-t intervals for seed replicates. Pure numpy (scipy only for the 
 
 Why t intervals for replicates: a depth has 3-5 seed replicates; a bootstrap of 3 values has only 10 distinct
 resamples and its percentile interval is far too narrow (coverage ~60%), while the t interval is exact for normal
-seed noise. Adjacent depths are compared with the pooled seed noise (all replicate groups share it, so the
-degrees of freedom add up), and several comparisons share one 95% level (Bonferroni), so a study with no effect at
-any depth gets a false "gain" or "loss" at most 5% of the time.
+seed noise. Adjacent depths are compared with Welch's interval from their own seeds (seed noise differs by depth:
+a shallow net that half-memorises its data spreads wider than a deep one), and several comparisons share one 95%
+level (Bonferroni), so a study with no effect at any depth gets a false "gain" or "loss" at most 5% of the time.
 """
 
 from __future__ import annotations
