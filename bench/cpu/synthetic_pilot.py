@@ -4,11 +4,11 @@
     python bench/cpu/synthetic_pilot.py --difficulty 0.4 --pose 0.4 --conv-dropout 0.1 --lr 2e-3   # the old set
 
 Trains one fixed configuration per depth (the default study's recipe: width 16, dense 64, batch 32, no
-augmentation, 2,000 of the built-in set's train images) with seeds 100, 101, ... and prints per depth the
-last-epoch validation accuracy of every seed, their mean and SD (points) and the median run time. What chose the
-default synthetic set (``facesweep.io.synthetic``: DIFFICULTY, POSE) and the default study's space
-(``facesweep.sweep.space.default_space``); numbers in BENCHMARKS.md. Run it on a quiet machine: times are wall
-clock.
+augmentation, 2,000 of the built-in set's train images) with seeds 100, 101, ... (``--first-seed``) and prints
+per depth the last-epoch validation accuracy of every seed, their mean and SD (points) and the median run time.
+What chose the default synthetic set (``facesweep.io.synthetic``: DIFFICULTY, POSE) and the default study's
+space (``facesweep.sweep.space.default_space``); numbers in BENCHMARKS.md. Run it on a quiet machine: times are
+wall clock.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--conv-dropout", type=float, default=0.0)
     ap.add_argument("--n-train", type=int, default=SYNTHETIC_TRAIN_LIMIT)
+    ap.add_argument("--dense-lr-ref", type=int, default=Config().dense_lr_ref)
+    ap.add_argument("--first-seed", type=int, default=100)
     ap.add_argument("--json", action="store_true", help="one JSON object per depth instead of text")
     args = ap.parse_args()
 
@@ -46,7 +48,7 @@ def main() -> None:
         for i in range(args.seeds):
             config = Config(task="emotion", depth=depth, epochs=args.epochs, width=16, dense=(64,), dropout=0.0,
                             conv_dropout=args.conv_dropout, learning_rate=args.lr, batch_size=32, augment=False,
-                            patience=0, seed=100 + i)  # fmt: skip
+                            patience=0, dense_lr_ref=args.dense_lr_ref, seed=args.first_seed + i)  # fmt: skip
             start = time.perf_counter()
             result = train_and_evaluate(config, data)
             seconds.append(time.perf_counter() - start)
