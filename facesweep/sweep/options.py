@@ -48,7 +48,7 @@ class StudyOptions:
     seed: int = 0  # sampler seed (per trial: seed and trial number) and Config.seed
     workdir: Path = Path(".")  # holds facesweep.db and runs/<study>/
     keep: int = 5  # models kept on disk (top-k by metric)
-    jobs: int = 1  # trials at once in this process (threads); pays on a GPU, not a CPU
+    jobs: int = 1  # trials at once in this process (threads); ~1.2x on a 2-core CPU, not reproducible
     heartbeat: int = DEFAULT_HEARTBEAT  # seconds between heartbeats; a trial is stale after 3 missed
     synthetic_size: tuple[int, int] | None = None  # (n_train, n_val) of the synthetic set; None = the default
     train_limit: int | None = -1  # train on at most this many images (fixed seeded subset); None = all,
