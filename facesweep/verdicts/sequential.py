@@ -8,7 +8,7 @@ The study (``sweep.design``) and the simulation that calibrates the rules (``sim
 stopping that runs.
 
 Why Bonferroni over looks (alpha spending by the union bound) and not a confidence sequence: the seed values are a
-handful of bounded, roughly normal numbers per depth, compared through a pooled-variance t interval; a study reads
+handful of bounded, roughly normal numbers per depth, compared through Welch t intervals; a study reads
 them at most ``plan.looks`` times (known before it starts). Splitting the 5% error over the planned looks keeps
 P(any reported interval misses at any look) <= 5% whatever the stopping rule, needs no assumption beyond each
 look's t interval, and costs little at this scale (11 seeds: t quantile 3.1 instead of 2.6 for 3 steps). Normal-
