@@ -84,12 +84,13 @@ def test_reading_every_look_without_spending_would_break_the_error_rate() -> Non
     assert rate > CAL["false_positive"]
 
 
-def _rows(means: dict[int, float], sd: float) -> list:
+def _rows(means: dict[int, float], sd: float | dict[int, float]) -> list:
     from facesweep.verdicts.replicates import Replicate
 
     rows = []
     for depth, mean in means.items():
-        for j, offset in enumerate((-sd, 0.0, sd)):  # three seeds with exactly this SD
+        spread = sd[depth] if isinstance(sd, dict) else sd
+        for j, offset in enumerate((-spread, 0.0, spread)):  # three seeds with exactly this SD
             v = mean + offset
             curve = [v - 0.3, v - 0.1, v, v]  # every seed flat over its last two epochs: the epoch verdict is decided
             rows.append(Replicate(len(rows), depth, 100 + depth, j + 1, curve, [1.5 - c for c in curve]))
@@ -113,3 +114,30 @@ def test_a_step_out_of_reach_gets_no_more_seeds() -> None:
     step = near.complexity.steps[1]
     assert step.call == rules.NOT_SHOWN and not out_of_reach(step, plan)
     assert next_targets(near, current, plan) == {1: 3, 2: 5, 3: 5}
+
+
+def test_a_noisy_depth_does_not_widen_the_other_steps() -> None:
+    """Welch steps: depth 1's 10-point seed spread leaves 2 -> 3 (depths with 0.2-point spreads) decided."""
+    from facesweep.verdicts.replicates import answer, group_replicates
+
+    plan = SeedPlan()
+    got = answer(group_replicates(_rows({1: 0.80, 2: 0.90, 3: 0.93}, {1: 0.10, 2: 0.002, 3: 0.002})), plan)
+    first, second = got.complexity.steps
+    assert second.call == rules.GAIN and second.diff.high - second.diff.low < 0.02
+    assert first.call == rules.NOT_SHOWN and first.diff.high - first.diff.low > 0.2  # depth 1's own noise
+    assert got.noise.sd > 0.05  # the headline noise is still pooled over every depth
+
+
+def test_a_decided_depth_answer_asks_for_no_more_seeds() -> None:
+    """'yes' needs only the deepest step: an open middle step gets no round once the deepest one gains."""
+    from facesweep.verdicts.replicates import answer, group_replicates
+    from facesweep.verdicts.sequential import next_targets
+
+    plan, current = SeedPlan(), {1: 3, 2: 3, 3: 3}
+    got = answer(group_replicates(_rows({1: 0.80, 2: 0.90, 3: 0.95}, {1: 0.002, 2: 0.08, 3: 0.002})), plan)
+    assert [s.call for s in got.complexity.steps] == [rules.NOT_SHOWN, rules.NOT_SHOWN]
+    assert got.complexity.verdict == rules.NOT_SHOWN and next_targets(got, current, plan) != current
+    clear = answer(group_replicates(_rows({1: 0.80, 2: 0.90, 3: 0.95}, {1: 0.08, 2: 0.002, 3: 0.002})), plan)
+    assert [s.call for s in clear.complexity.steps] == [rules.NOT_SHOWN, rules.GAIN]
+    assert clear.complexity.verdict == "yes" and clear.decided
+    assert next_targets(clear, current, plan) == current  # 1 -> 2 is open, but it cannot change 'yes'
