@@ -110,8 +110,8 @@ def load_dataset(
         raise DataError(f"{data or 'the synthetic set'}: ignoring class folders needs a folder of class folders")
     prep = [task.name, list(task.classes), task.image_size, task.channels, PREPROCESS_VERSION]
     if data is None:
-        ident = ["synthetic", *prep, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, POSE]
-        ident.append(GENERATOR_VERSION)
+        ident = ["synthetic", *prep, SYNTHETIC_TRAIN, SYNTHETIC_VAL, SYNTHETIC_SEED, DIFFICULTY, POSE,
+                 GENERATOR_VERSION]  # fmt: skip
 
         def build_synthetic() -> RawData:
             with _progress(progress, None, "drawing synthetic faces"):

@@ -29,6 +29,7 @@ from facesweep.verdicts.stats import (
     paired_interval,
     pooled_noise,
     t_quantile,
+    welch_se_df,
 )
 
 
@@ -236,13 +237,12 @@ def seeds_to_decide(estimate: float, sd_a: float, sd_b: float, min_effect: float
     above 0 or below ``min_effect``: the half-width must fall under max(|estimate|, min_effect - estimate). A
     planning figure at the estimate seen, not a power calculation."""
     room = max(abs(estimate), min_effect - estimate)
-    va, vb = sd_a**2, sd_b**2
-    if room <= 0 or va + vb <= 0:
+    if room <= 0 or sd_a**2 + sd_b**2 <= 0:
         return None
     n = 2
     while n <= most:
-        df = (n - 1) * (va + vb) ** 2 / (va**2 + vb**2)
-        half = t_quantile(1 - (1 - LEVEL) / (2 * family), df) * np.sqrt((va + vb) / n)
+        se, df = welch_se_df(sd_a**2, sd_b**2, n, n)
+        half = t_quantile(1 - (1 - LEVEL) / (2 * family), df) * se
         if half < room:
             return n
         n = n + 1 if n < 64 else int(n * 1.05) + 1

@@ -124,6 +124,15 @@ def seeds_needed(sd: float, step: float, groups: int, *, family: int = 1, level:
     return None
 
 
+def welch_se_df(var_a: float, var_b: float, na: int, nb: int) -> tuple[float, float]:
+    """Standard error of mean(b) - mean(a) from the two groups' variances, with its Welch-Satterthwaite degrees of
+    freedom (na + nb - 2 when both variances are 0)."""
+    va, vb = var_a / na, var_b / nb
+    if va + vb <= 0:
+        return 0.0, float(na + nb - 2)
+    return math.sqrt(va + vb), (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+
+
 def diff_interval(
     a: Sequence[float], b: Sequence[float], *, noise: SeedNoise | None = None, family: int = 1, level: float = LEVEL
 ) -> Interval:
@@ -141,9 +150,7 @@ def diff_interval(
     if noise is not None and noise.sd is not None and noise.df > 0:
         se, df = noise.sd * math.sqrt(1 / na + 1 / nb), float(noise.df)
     elif na >= 2 and nb >= 2:
-        va, vb = float(xa.var(ddof=1)) / na, float(xb.var(ddof=1)) / nb
-        se = math.sqrt(va + vb)
-        df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1)) if va + vb > 0 else float(na + nb - 2)
+        se, df = welch_se_df(float(xa.var(ddof=1)), float(xb.var(ddof=1)), na, nb)
     else:
         return Interval(diff, None, None, min(na, nb), None, level, family)
     half = t_quantile(_quantile_for(level, family), df) * se
