@@ -17,6 +17,7 @@ from facesweep.report.records import TrialRecord
 from facesweep.report.render import render_report
 from facesweep.report.schema import SCHEMA, report_to_json
 from facesweep.report.search import group_by_params, overfitting
+from facesweep.verdicts.replicates import Replicate, compare_depths, group_replicates
 from facesweep.verdicts.stats import (
     bootstrap_spearman,
     diff_interval,
@@ -45,9 +46,9 @@ def test_t_intervals_match_scipy() -> None:
     assert (d.low, d.high) == (pytest.approx(welch.low), pytest.approx(welch.high))
     noise = pooled_noise([x, y])
     assert noise.df == 5 and noise.sd == pytest.approx(math.sqrt((np.var(x, ddof=1) * 2 + np.var(y, ddof=1) * 3) / 5))
-    pooled = diff_interval(x, y, noise=noise, family=3)  # Bonferroni over 3 comparisons: wider
-    half = stats.t.ppf(1 - 0.05 / 6, 5) * noise.sd * math.sqrt(1 / 3 + 1 / 4)
-    assert pooled.high - pooled.estimate == pytest.approx(half) and pooled.family == 3
+    wide = diff_interval(x, y, family=3)  # Bonferroni over 3 comparisons: wider
+    three = stats.ttest_ind(y, x, equal_var=False).confidence_interval(1 - 0.05 / 3)
+    assert (wide.low, wide.high, wide.family) == (pytest.approx(three.low), pytest.approx(three.high), 3)
     p = paired_interval([0.5, 0.6, 0.55], [0.52, 0.63, 0.56])
     assert p.estimate == pytest.approx(0.02) and p.n == 3
     assert not mean_interval([0.5]).defined and pooled_noise([[0.5], [0.6]]).sd is None
@@ -248,22 +249,42 @@ def test_replicates_asked_for_but_not_finished_say_so() -> None:
 
 
 def test_power_hint_matches_a_simulation_and_plans_seeds() -> None:
-    """The detectable step is the true difference that the simultaneous interval shows as a gain 80% of the time
-    (checked by simulation through diff_interval), and seeds_needed inverts it."""
-    from facesweep.verdicts.stats import POWER, SeedNoise, detectable_step, diff_interval, seeds_needed
+    """The detectable step is the true difference that the step's simultaneous Welch interval (its two depths' own
+    seed SDs) shows as a gain 80% of the time -- checked by simulation through diff_interval -- and seeds_needed
+    inverts it."""
+    from facesweep.verdicts.stats import POWER, detectable_step, diff_interval, seeds_needed
 
-    sd, n, groups, family = 0.02, 4, 4, 3
-    df = groups * (n - 1)
-    step = detectable_step(sd, n, df, family=family)
+    sd_a, sd_b, n, family = 0.03, 0.01, 6, 3
+    step = detectable_step(sd_a, sd_b, n, family=family)
     rng = np.random.default_rng(0)
-    noise = SeedNoise(sd, df, groups, groups * n)
-    shown = [diff_interval(rng.normal(0, sd, n), rng.normal(step, sd, n), noise=noise, family=family).low > 0
+    shown = [diff_interval(rng.normal(0, sd_a, n), rng.normal(step, sd_b, n), family=family).low > 0
              for _ in range(4000)]  # fmt: skip
-    assert abs(np.mean(shown) - POWER) < 0.03
-    need = seeds_needed(sd, step, groups, family=family)
-    assert need == n  # the n that gives this step is the n it asks for
-    assert seeds_needed(sd, 2 * step, groups, family=family) < n < seeds_needed(sd, step / 2, groups, family=family)
-    assert seeds_needed(1.0, 1e-6, groups) is None  # beyond 10,000: said, not looped forever
+    assert abs(np.mean(shown) - POWER) < 0.04
+    assert seeds_needed(sd_a, sd_b, step, family=family) == n  # the n that gives this step is the n it asks for
+    assert (seeds_needed(sd_a, sd_b, 2 * step, family=family) < n
+            < seeds_needed(sd_a, sd_b, step / 2, family=family))  # fmt: skip
+    assert seeds_needed(1.0, 1.0, 1e-6) is None  # beyond 10,000: said, not looped forever
+
+
+def test_power_hint_plans_from_the_noisiest_step() -> None:
+    """One noisy depth: the hint's seeds are those of the step that depth is in, not of a pooled noise."""
+    from facesweep.verdicts.replicates import power_hint
+    from facesweep.verdicts.sequential import SeedPlan
+    from facesweep.verdicts.stats import seeds_needed
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for depth, (mean, sd) in {2: (0.80, 0.04), 3: (0.90, 0.004), 4: (0.92, 0.004)}.items():
+        for k in range(5):
+            v = mean + sd * rng.standard_normal()
+            rows.append(Replicate(10 * depth + k, depth, depth, k, [v - 0.1, v]))
+    depths = group_replicates(rows)
+    plan = SeedPlan.fixed(5)
+    steps = compare_depths(depths, plan)
+    hint = power_hint(depths, steps, plan)
+    sd = {d.depth: float(np.std(d.values, ddof=1)) for d in depths}
+    assert hint.seeds_for_step == seeds_needed(sd[2], sd[3], plan.min_effect, family=2)
+    assert hint.seeds_for_step > seeds_needed(sd[3], sd[4], plan.min_effect, family=2)
 
 
 # -- the lead and the text charts -------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--conv-dropout", type=float, default=0.0)
+    ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the dense layer")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--weight-decay", type=float, default=Config().weight_decay)
     ap.add_argument("--n-train", type=int, default=SYNTHETIC_TRAIN_LIMIT)
     ap.add_argument("--dense-lr-ref", type=int, default=Config().dense_lr_ref)
     ap.add_argument("--first-seed", type=int, default=100)
@@ -46,9 +49,11 @@ def main() -> None:
     for depth in args.depths:
         values, seconds = [], []
         for i in range(args.seeds):
-            config = Config(task="emotion", depth=depth, epochs=args.epochs, width=16, dense=(64,), dropout=0.0,
-                            conv_dropout=args.conv_dropout, learning_rate=args.lr, batch_size=32, augment=False,
-                            patience=0, dense_lr_ref=args.dense_lr_ref, seed=args.first_seed + i)  # fmt: skip
+            config = Config(task="emotion", depth=depth, epochs=args.epochs, width=16, dense=(64,),
+                            dropout=args.dropout, conv_dropout=args.conv_dropout, learning_rate=args.lr,
+                            batch_size=32, augment=False, patience=0, dense_lr_ref=args.dense_lr_ref,
+                            seed=args.first_seed + i, label_smoothing=args.label_smoothing,
+                            weight_decay=args.weight_decay)  # fmt: skip
             start = time.perf_counter()
             result = train_and_evaluate(config, data)
             seconds.append(time.perf_counter() - start)

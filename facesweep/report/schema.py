@@ -32,7 +32,7 @@ in their ``search`` object. Metric differences are in metric units (0.031 = 3.1 
                       "adjacent": [{"shallower", "deeper", "epoch", "diff", "low", "high", "call",
                                     "seeds_to_decide": int|null}],   # open steps: seeds per depth at this estimate
                       "excluded_depths": [int],               # fewer than 3 replicate values
-                      "power": {"seeds": int, "detectable_step": float,   # the step these seeds show with 80%
+                      "power": {"seeds": int, "detectable_step": float,   # the noisiest step: what it shows with 80%
                                 "step": float, "seeds_for_step": int|null}|null,   # power; seeds a step of
                                                                       #   min_effect needs (null: over 10,000)
                       "search": SEARCH_COMPLEXITY},

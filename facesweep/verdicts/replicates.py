@@ -82,19 +82,13 @@ class Step:
 
 @dataclass(frozen=True)
 class PowerHint:
-    """How big a depth step the replicates could show, and how many seeds the smallest worthwhile step needs."""
+    """How big a depth step the replicates could show, and how many seeds the smallest worthwhile step needs: the
+    figures of the noisiest step (each step planned from its two depths' own seed SDs, as it is read)."""
 
-    seeds: int  # seeds per depth in this study (the fewest of the compared depths)
-    detectable_step: float  # metric units: shown as a gain with POWER probability at this noise and these seeds
+    seeds: int  # seeds per depth in this study (the fewer of that step's two depths)
+    detectable_step: float  # metric units: shown as a gain with POWER probability at these SDs and seeds
     step: float  # the step size planned for (the smallest difference worth having)
     seeds_for_step: int | None  # seeds per depth that show ``step`` with POWER probability; None = over 10,000
-
-    def text(self) -> str:
-        need = (f"about {self.seeds_for_step} seeds per depth (--max-seeds {self.seeds_for_step})"
-                if self.seeds_for_step else "more than 10,000 seeds per depth")  # fmt: skip
-        return (f"at this seed noise {self.seeds} seeds per depth show only steps of "
-                f"{pts(self.detectable_step, sign=False)} points or more ({stats.POWER:.0%} power); a "
-                f"{pts(self.step, sign=False)}-point step needs {need}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,7 @@ class ReplicateComplexity:
     steps: list[Step]
     excluded: list[int]  # depths with fewer than MIN_VALUES replicate values
     delta: float  # the smallest difference worth having (metric units)
-    power: PowerHint | None = None  # what these seeds can show at this noise; None without steps or noise
+    power: PowerHint | None = None  # what these seeds can show (the noisiest step); None without steps
 
     @property
     def headline(self) -> str:
@@ -271,20 +265,22 @@ def compare_depths(depths: Sequence[DepthReplicates], plan: SeedPlan) -> list[St
     return steps
 
 
-def power_hint(depths: Sequence[DepthReplicates], steps: Sequence[Step], noise: SeedNoise,
-               plan: SeedPlan) -> PowerHint | None:  # fmt: skip
-    """What the compared depths' seeds can show at the pooled noise (simultaneous over steps and looks)."""
-    if not steps or noise.sd is None or noise.df <= 0:
-        return None
-    seeds = min(d.n for d in depths if d.usable)
-    usable = sum(1 for d in depths if d.usable)
+def power_hint(depths: Sequence[DepthReplicates], steps: Sequence[Step], plan: SeedPlan) -> PowerHint | None:
+    """What the compared depths' seeds can show, planned like the steps are read: per step from its two depths'
+    own seed SDs (Welch, simultaneous over the steps and the looks); the hint gives the noisiest step's figures."""
+    by_depth = {d.depth: d for d in depths}
     family = len(steps) * plan.looks
-    return PowerHint(
-        seeds=seeds,
-        detectable_step=stats.detectable_step(noise.sd, seeds, noise.df, family=family),
-        step=plan.min_effect,
-        seeds_for_step=stats.seeds_needed(noise.sd, plan.min_effect, usable, family=family),
-    )
+    worst: PowerHint | None = None
+    for s in steps:
+        a, b = by_depth[s.shallower], by_depth[s.deeper]
+        sd_a, sd_b = float(np.std(a.values, ddof=1)), float(np.std(b.values, ddof=1))
+        seeds = min(a.n, b.n)
+        hint = PowerHint(seeds=seeds, detectable_step=stats.detectable_step(sd_a, sd_b, seeds, family=family),
+                         step=plan.min_effect,
+                         seeds_for_step=stats.seeds_needed(sd_a, sd_b, plan.min_effect, family=family))  # fmt: skip
+        if worst is None or hint.detectable_step > worst.detectable_step:
+            worst = hint
+    return worst
 
 
 def _step_text(s: Step) -> str:
@@ -295,7 +291,7 @@ def answer_complexity(depths: list[DepthReplicates], noise: SeedNoise, plan: See
     delta = plan.min_effect
     excluded = [d.depth for d in depths if not d.usable]
     steps = compare_depths(depths, plan)
-    power = power_hint(depths, steps, noise, plan)
+    power = power_hint(depths, steps, plan)
     common = dict(depths=depths, steps=steps, excluded=excluded, delta=delta, power=power)
     tail = f"; {noise_text(noise)}, smallest difference worth having {pts(delta, sign=False)} point(s)"
     if excluded:

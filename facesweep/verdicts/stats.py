@@ -100,25 +100,26 @@ def pooled_noise(groups: Sequence[Sequence[float]]) -> SeedNoise:
 POWER = 0.8  # the power the "seeds needed" hint plans for
 
 
-def detectable_step(sd: float, n: int, df: float, *, family: int = 1, level: float = LEVEL,
+def detectable_step(sd_a: float, sd_b: float, n: int, *, family: int = 1, level: float = LEVEL,
                     power: float = POWER) -> float:  # fmt: skip
-    """The smallest true difference between two groups of ``n`` seeds that ``diff_interval`` (pooled noise ``sd``
-    with ``df`` degrees of freedom, simultaneous over ``family``) shows as above 0 with probability ``power``:
-    (t + z_power) * sd * sqrt(2 / n), the usual normal approximation for the power term."""
-    return (t_quantile(_quantile_for(level, family), df) + NormalDist().inv_cdf(power)) * sd * math.sqrt(2 / n)
+    """The smallest true difference between two groups of ``n`` seeds (seed SDs ``sd_a`` and ``sd_b``) that
+    ``diff_interval``'s Welch interval, simultaneous over ``family``, shows as above 0 with probability ``power``:
+    (t + z_power) * se, the usual normal approximation for the power term."""
+    se, df = welch_se_df(sd_a**2, sd_b**2, n, n)
+    return (t_quantile(_quantile_for(level, family), df) + NormalDist().inv_cdf(power)) * se
 
 
-def seeds_needed(sd: float, step: float, groups: int, *, family: int = 1, level: float = LEVEL,
+def seeds_needed(sd_a: float, sd_b: float, step: float, *, family: int = 1, level: float = LEVEL,
                  power: float = POWER, most: int = 10_000) -> int | None:  # fmt: skip
-    """The fewest seeds per group (>= 2) whose ``detectable_step`` is at most ``step``, planning for ``groups``
-    groups of that many seeds (pooled df = groups * (n - 1)); None when more than ``most`` would be needed."""
+    """The fewest seeds per group (>= 2) whose ``detectable_step`` is at most ``step``; None when more than
+    ``most`` would be needed."""
     if step <= 0:
         return None
-    if sd <= 0:
+    if sd_a <= 0 and sd_b <= 0:
         return 2
     n = 2
     while n <= most:
-        if detectable_step(sd, n, groups * (n - 1), family=family, level=level, power=power) <= step:
+        if detectable_step(sd_a, sd_b, n, family=family, level=level, power=power) <= step:
             return n
         n = n + 1 if n < 64 else int(n * 1.05) + 1
     return None
@@ -133,26 +134,18 @@ def welch_se_df(var_a: float, var_b: float, na: int, nb: int) -> tuple[float, fl
     return math.sqrt(va + vb), (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
 
 
-def diff_interval(
-    a: Sequence[float], b: Sequence[float], *, noise: SeedNoise | None = None, family: int = 1, level: float = LEVEL
-) -> Interval:
-    """mean(b) - mean(a) with a t interval, simultaneous over ``family`` comparisons (Bonferroni).
-
-    With ``noise`` (the pooled seed noise of the whole study) the standard error is sd * sqrt(1/n_a + 1/n_b) with
-    the pooled degrees of freedom; without it, Welch's interval from the two groups alone.
-    """
+def diff_interval(a: Sequence[float], b: Sequence[float], *, family: int = 1, level: float = LEVEL) -> Interval:
+    """mean(b) - mean(a) with Welch's t interval from the two groups' own spreads, simultaneous over ``family``
+    comparisons (Bonferroni); undefined below 2 values in either group."""
     xa, xb = (np.asarray(v, dtype=np.float64) for v in (a, b))
     xa, xb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
     na, nb = int(xa.size), int(xb.size)
     if na == 0 or nb == 0:
         return Interval(float("nan"), None, None, min(na, nb), None, level, family)
     diff = float(xb.mean() - xa.mean())
-    if noise is not None and noise.sd is not None and noise.df > 0:
-        se, df = noise.sd * math.sqrt(1 / na + 1 / nb), float(noise.df)
-    elif na >= 2 and nb >= 2:
-        se, df = welch_se_df(float(xa.var(ddof=1)), float(xb.var(ddof=1)), na, nb)
-    else:
+    if na < 2 or nb < 2:
         return Interval(diff, None, None, min(na, nb), None, level, family)
+    se, df = welch_se_df(float(xa.var(ddof=1)), float(xb.var(ddof=1)), na, nb)
     half = t_quantile(_quantile_for(level, family), df) * se
     return Interval(diff, diff - half, diff + half, min(na, nb), df, level, family)
 
