@@ -436,15 +436,31 @@ def test_replicates_retrain_each_depths_best_with_new_seeds(tmp_path: Path) -> N
     for source, group in groups.items():
         assert sorted(schema.replicate_seed(t) for t in group) == [1, 2]
         for t in group:
-            assert t.params == trials[source].params  # every parameter fixed from the source trial
+            # every parameter fixed from the source trial, but the epochs: every replicate runs the space's most
+            assert t.params == {**trials[source].params, "epochs": 4}
             config = t.user_attrs["config"]
             assert config["seed"] == schema.replicate_seed(t) and config["patience"] == 0  # no early stopping
-            assert len(t.user_attrs["curve"]["val_accuracy"]) == t.params["epochs"]  # its whole curve
+            assert len(t.user_attrs["curve"]["val_accuracy"]) == 4  # its whole curve
             assert "artifact" not in t.user_attrs  # models are kept for search trials only
     assert sorted(c.seed for c in train.calls[-8:]) == [1, 1, 1, 1, 2, 2, 2, 2]
     again = run_study(balanced(tmp_path, trials=8, replicates=2, space=space), train_fn=train, save_fn=fake_save,
                       data=tiny_data())  # fmt: skip
     assert (again.run_complete, again.run_replicates, len(train.calls)) == (0, 0, 16)  # nothing left to do
+
+
+def test_a_study_from_before_replicate_epochs_keeps_each_source_trials_epochs(tmp_path: Path) -> None:
+    """Resuming a study made before replicates trained the space's most epochs must not mix schedules in a group."""
+    from facesweep.sweep import schema
+
+    study = optuna.create_study(storage=default_storage_url(tmp_path), study_name="emotion-synthetic",
+                                direction="maximize")  # fmt: skip
+    for key, value in ((schema.TASK, "emotion"), (schema.METRIC, "val_accuracy"), (schema.DESIGN, "balanced")):
+        study.set_user_attr(key, value)
+    run_study(balanced(tmp_path, trials=8, replicates=2), train_fn=make_train(), save_fn=fake_save, data=tiny_data())
+    trials = study_of(tmp_path).trials
+    assert schema.REPLICATE_EPOCHS not in study_of(tmp_path).user_attrs
+    for source, group in schema.replicate_groups(trials).items():
+        assert all(t.params == trials[source].params for t in group)
 
 
 def test_seeds_until_decided_add_rounds_only_where_a_verdict_is_open(tmp_path: Path) -> None:

@@ -3,8 +3,8 @@
     python bench/cpu/reference.py run   --storage sqlite:///study.db --seeds 20 --out bench/cpu/reference.json
     python bench/cpu/reference.py check --storage sqlite:///study.db --reference bench/cpu/reference.json
 
-``run`` re-trains the best search trial of each depth of a finished default study (``facesweep study --trials 30``)
-with ``--seeds`` fresh seeds (1000 + i, never the study's), on the same data, and writes per depth the values
+``run`` re-trains the best search trial of each depth of a finished default study (``facesweep study --trials 30``),
+for the epochs its replicates train, with ``--seeds`` fresh seeds (1000 + i, never the study's), on the same data, and writes per depth the values
 and per step the difference with its 95% interval (Welch, from the two depths' seeds; Bonferroni over the
 steps; one look), plus per depth the mean learning curve and its last-epoch and plateau gains. That is the
 reference verdict a study's few seeds should agree with. ``check`` reads a study's report (``facesweep report
@@ -58,8 +58,11 @@ def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
     doc = json.loads(out.read_text()) if out.exists() else {"study": study.study_name, "runs": []}
     done = {(r["depth"], r["seed"]) for r in doc["runs"]}
+    epochs = schema.study_replicate_epochs(attrs)  # the replicates' epochs (None: each source trial's own)
     for depth, source in sorted(best.items()):
         config = Config.from_dict(source.user_attrs[schema.CONFIG])
+        if epochs is not None:
+            config = dataclasses.replace(config, epochs=epochs)
         for i in range(args.seeds):
             seed = REFERENCE_SEED + i
             if (depth, seed) in done:

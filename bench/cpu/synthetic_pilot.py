@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--conv-dropout", type=float, default=0.0)
+    ap.add_argument("--dense", default="64", help="dense head units ('none' = global average pool -> logits)")
     ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the dense layer")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--weight-decay", type=float, default=Config().weight_decay)
@@ -49,7 +50,7 @@ def main() -> None:
     for depth in args.depths:
         values, seconds = [], []
         for i in range(args.seeds):
-            config = Config(task="emotion", depth=depth, epochs=args.epochs, width=16, dense=(64,),
+            config = Config(task="emotion", depth=depth, epochs=args.epochs, width=16, dense=args.dense,
                             dropout=args.dropout, conv_dropout=args.conv_dropout, learning_rate=args.lr,
                             batch_size=32, augment=False, patience=0, dense_lr_ref=args.dense_lr_ref,
                             seed=args.first_seed + i, label_smoothing=args.label_smoothing,

@@ -16,7 +16,11 @@ reaches the same decisions from the same rows, and a resumed study picks up wher
   stay near chance, and the median pruner prunes about half of them.)
 - ``tpe``: the sampler picks the depth too (the behaviour before designs): best for "just give me the best model".
 - Replicates: once the search is complete, the best complete search trial of each depth is re-trained with seeds
-  ``seed + 1 .. seed + T_d`` (``replicate_slots``), all its parameters fixed, without pruning or early stopping.
+  ``seed + 1 .. seed + T_d`` (``replicate_slots``), all its parameters fixed, without pruning or early stopping,
+  for the space's largest epoch count (``Plan.replicate_epochs``): every depth then runs the same schedule, so
+  depths compared at an epoch are compared at the same point of the same cosine schedule (a depth whose best
+  search trial ran 8 epochs, read against another's 10-epoch run at epoch 8, would be read at its end against
+  the other's middle), and every curve shows every epoch the epochs question asks about.
   ``T_d`` comes from the study's ``SeedPlan`` (``replicate_targets``): the start seeds for every depth, then --
   in the sequential plan, the default -- rounds of more seeds for the depths whose step or epoch verdict is still
   undecided, read from the complete replicates with the report's own code (``verdicts``), until every verdict is
@@ -67,13 +71,14 @@ class Plan:
     seed: int = 0
     quotas: dict[int, int] = field(default_factory=dict)  # balanced only: finished search trials per depth
     metric: str = "val_accuracy"  # what the verdicts read
+    replicate_epochs: int | None = None  # epochs every replicate trains; None = each source trial's own
 
     @classmethod
     def make(cls, design: str, target: int, depths: Sequence[int], seeds: SeedPlan | None = None, seed: int = 0,
-             metric: str = "val_accuracy") -> Plan:  # fmt: skip
+             metric: str = "val_accuracy", replicate_epochs: int | None = None) -> Plan:  # fmt: skip
         depths = tuple(sorted(set(int(d) for d in depths)))
         quotas = depth_quotas(target, depths, seed) if design == schema.DESIGN_BALANCED else {}
-        return cls(design, target, depths, seeds, seed, quotas, metric)
+        return cls(design, target, depths, seeds, seed, quotas, metric, replicate_epochs)
 
     @property
     def balanced(self) -> bool:
@@ -147,9 +152,13 @@ class ReplicateSlot:
     source: Any  # the search trial re-trained
     seed: int
     depth: int
+    epochs: int | None = None  # the plan's replicate epochs; None = the source trial's own
 
     def params(self) -> dict[str, Any]:
-        return dict(self.source.params)
+        params = dict(self.source.params)
+        if self.epochs is not None and "epochs" in params:
+            params["epochs"] = int(self.epochs)
+        return params
 
     def user_attrs(self) -> dict[str, Any]:
         return {schema.ROLE: schema.ROLE_REPLICATE, schema.REPLICATE_OF: int(self.source.number),
@@ -222,7 +231,7 @@ def replicate_slots(trials: Sequence[Any], plan: Plan) -> list[ReplicateSlot]:
                 continue
             failed = [t for t in mine if t.state == TrialState.FAIL and not schema.is_surplus(t)]
             if len(failed) < MAX_REPLICATE_ATTEMPTS:
-                missing.append(ReplicateSlot(source, seed, depth))
+                missing.append(ReplicateSlot(source, seed, depth, plan.replicate_epochs))
     return missing
 
 

@@ -76,6 +76,7 @@ DESIGN = "design"
 REPLICATES = "replicates"
 DEPTHS = "depths"
 SEED_PLAN = "seed_plan"
+REPLICATE_EPOCHS = "replicate_epochs"  # epochs every replicate trains (the space's most); absent = as searched
 
 DESIGN_BALANCED = "balanced"
 DESIGN_TPE = "tpe"
@@ -163,6 +164,12 @@ def study_replicates(attrs: Mapping[str, Any]) -> int:
 def study_seed_plan(attrs: Mapping[str, Any]) -> SeedPlan:
     """How the study spends seeds (``verdicts.sequential.SeedPlan``); a study from before plans: fixed K."""
     return SeedPlan.from_dict(attrs.get(SEED_PLAN), study_replicates(attrs))
+
+
+def study_replicate_epochs(attrs: Mapping[str, Any]) -> int | None:
+    """Epochs every replicate of the study trains; None (studies from before) = each source trial's own."""
+    epochs = attrs.get(REPLICATE_EPOCHS)
+    return None if epochs is None else int(epochs)
 
 
 def study_depths(attrs: Mapping[str, Any]) -> list[int] | None:

@@ -116,7 +116,8 @@ def run_study(
         from facesweep.errors import StorageError
 
         raise StorageError(f"cannot create study {name!r} in {redact(url)}: {exc}") from None
-    claim_study(study, options, dataset, space, plan)
+    claim_study(study, options, dataset, space, plan, space.max_epochs(base))
+    plan = dataclasses.replace(plan, replicate_epochs=schema.study_replicate_epochs(study.user_attrs))
     fail_stale(study)
     before = study.get_trials(deepcopy=False)
     finished_before = design.finished_search(before)
@@ -210,7 +211,8 @@ def run_study(
 
 
 def claim_study(
-    study: optuna.Study, options: StudyOptions, dataset: Dataset, space: SearchSpace, plan: Plan
+    study: optuna.Study, options: StudyOptions, dataset: Dataset, space: SearchSpace, plan: Plan,
+    replicate_epochs: int | None = None,
 ) -> None:
     """Write the study attributes of a new study; refuse to mix tasks, metrics or designs in an existing one."""
     attrs = study.user_attrs
@@ -233,6 +235,8 @@ def claim_study(
         study.set_user_attr(schema.DATA_SOURCE, dataset.source)
         study.set_user_attr(schema.FACESWEEP_VERSION, __version__)
         study.set_user_attr(schema.SPACE, space.to_dict())
+        if replicate_epochs is not None:  # set once, at creation: a resumed study keeps the epochs it began with
+            study.set_user_attr(schema.REPLICATE_EPOCHS, int(replicate_epochs))
     study.set_user_attr(schema.REPLICATES, plan.replicates)  # the latest run's first round: what the report expects
     study.set_user_attr(schema.SEED_PLAN, plan.seeds.to_dict() if plan.seeds is not None else None)
     study.set_user_attr(schema.DEPTHS, list(plan.depths))
