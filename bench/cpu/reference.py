@@ -3,14 +3,15 @@
     python bench/cpu/reference.py run   --storage sqlite:///study.db --seeds 20 --out bench/cpu/reference.json
     python bench/cpu/reference.py check --storage sqlite:///study.db --reference bench/cpu/reference.json
 
-``run`` re-trains the best search trial of each depth of a finished default study (``facesweep study --trials 30``),
-for the epochs its replicates train, with ``--seeds`` fresh seeds (1000 + i, never the study's), on the same data, and writes per depth the values
-and per step the difference with its 95% interval (Welch, from the two depths' seeds; Bonferroni over the
-steps; one look), plus per depth the mean learning curve and its last-epoch and plateau gains. That is the
-reference verdict a study's few seeds should agree with. ``check`` reads a study's report (``facesweep report
---json``'s object) and compares: every decided step of the study must not contradict the reference (a study
-'gain' where the reference says 'loss' or 'no gain', and so on), and both study verdicts must be decided. Exit
-1 on a disagreement. Resumable: ``run`` appends to ``--out`` as seeds finish and skips what is there.
+``run`` re-trains the best search trial of each depth of a finished default study (``facesweep study --trials 30``)
+for the epochs its replicates train, with ``--seeds`` fresh seeds (1000 + i, never the study's), on the same data,
+and writes per depth the values and per step the difference with its 95% interval (Welch, from the two depths'
+seeds; Bonferroni over the steps; one look), plus per depth the mean learning curve and its last-epoch and plateau
+gains. That is the reference verdict a study's few seeds should agree with. ``check`` reads a study's report
+(``facesweep report --json``'s object) and compares: every decided step of the study must not contradict the
+reference (a study 'gain' where the reference says 'loss' or 'no gain', and so on), and both study verdicts must be
+decided. Exit 1 on a disagreement.
+Resumable: ``run`` appends to ``--out`` as seeds finish and skips what is there.
 """
 
 from __future__ import annotations
