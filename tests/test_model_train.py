@@ -64,6 +64,19 @@ def test_short_run_learns_and_reports_history(easy: Dataset) -> None:
     assert probs.shape == (5, 7) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
 
 
+def test_weight_decay_shrinks_the_kernels(easy: Dataset) -> None:
+    """--weight-decay acts (it once did nothing: the decay mask was taken for a schedule of the step count)."""
+    import jax
+
+    def params(wd: float) -> dict:
+        return train_and_evaluate(tiny(epochs=1, learning_rate=3e-3, weight_decay=wd), easy).model.variables["params"]
+
+    plain, decayed = params(0.0), params(50.0)
+    norm = lambda tree, ndim: sum(float(np.sum(np.square(x))) for x in jax.tree.leaves(tree) if x.ndim == ndim)  # noqa: E731
+    assert norm(decayed, 4) < 0.9 * norm(plain, 4)  # conv kernels shrink
+    assert norm(decayed, 2) < 0.9 * norm(plain, 2)  # dense kernels shrink
+
+
 def test_nan_loss_raises_training_diverged(easy: Dataset, monkeypatch: pytest.MonkeyPatch) -> None:
     # Inject the NaN through the class weights: the objective is NaN from the first step, the weights after it.
     monkeypatch.setattr(train_module, "class_weights_for", lambda config, labels: np.full(7, np.nan, np.float32))

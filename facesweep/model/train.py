@@ -71,7 +71,11 @@ tune_host_allocator()  # before XLA starts its threads; see runtime.py (FACESWEE
 
 # One optimizer object for every run: its hyperparameters are arrays in the optimizer state (overwritten per
 # run and per step), so the static part of the train state -- and hence the compiled program -- is shared.
-_TX = optax.inject_hyperparams(optax.adamw)(learning_rate=1e-3, weight_decay=1e-4, mask=_decay_mask)
+# ``mask`` is static: inject_hyperparams takes any other callable argument for a schedule of the step count, and
+# called the mask on the count (a scalar: "ndim > 1" is False), so no weight was ever decayed (--weight-decay did
+# nothing until this was found, 2026-12-06).
+_TX = optax.inject_hyperparams(optax.adamw, static_args=("mask",))(learning_rate=1e-3, weight_decay=1e-4,
+                                                                   mask=_decay_mask)  # fmt: skip
 
 
 class TrainState(train_state.TrainState):
