@@ -320,3 +320,23 @@ def test_terminal_report_leads_with_both_answers_and_keeps_rules_for_explain() -
     assert "Rule: from the seed replicates" in console.export_text()
     markdown = render_markdown([report], storage="sqlite:///x.db")
     assert f"**{first[0]}**" in markdown and "_Rule: from the seed replicates" in markdown and "```" in markdown
+
+
+def test_epochs_lead_names_the_depth_its_numbers_are_from() -> None:
+    """k is the latest plateau of the depths; when the depth the lead quotes levels off earlier, it says so."""
+    from facesweep.report.document import _epochs_line
+    from facesweep.verdicts.replicates import answer
+    from facesweep.verdicts.sequential import SeedPlan
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for depth, (top, plateau) in {3: (0.90, 9), 4: (0.95, 8)}.items():
+        for k in range(6):
+            curve = [0.3 + (top - 0.3) * min(e, plateau) / plateau + 0.002 * rng.standard_normal()
+                     for e in range(1, 11)]  # fmt: skip
+            rows.append(Replicate(10 * depth + k, depth, depth, k, curve))
+    rep = answer(group_replicates(rows), SeedPlan.fixed(6))
+    assert rep.epochs.verdict == "up to epoch k" and rep.epochs.epoch_k == 9
+    line = _epochs_line(rep)
+    assert line.startswith("More epochs: yes up to epoch 9 (the latest depth; depth 4 levels off at epoch 8)")
+    assert "from 1 to 8" in line and "at depth 4, 6 seeds" in line

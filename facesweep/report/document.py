@@ -366,7 +366,10 @@ def _epochs_line(rep: ReplicateAnswers) -> str:
                 f"{last} ({_ci(g)}) at {where}")  # type: ignore[arg-type]
     if e.verdict == "up to epoch k":
         up, after = best.gain_to_plateau, best.gain_after_plateau
-        return (f"More epochs: yes up to epoch {e.epoch_k}, then no gain worth having: {pts(up.estimate)} points "  # type: ignore[union-attr]
+        k = f"epoch {e.epoch_k}"
+        if best.plateau_epoch != e.epoch_k:  # k is the latest plateau of the depths; the numbers are best's own
+            k += f" (the latest depth; depth {best.depth} levels off at epoch {best.plateau_epoch})"
+        return (f"More epochs: yes up to {k}, then no gain worth having: {pts(up.estimate)} points "  # type: ignore[union-attr]
                 f"from 1 to {best.plateau_epoch} ({_ci(up)}), {pts(after.estimate)} from {best.plateau_epoch} to "  # type: ignore[arg-type,union-attr]
                 f"{len(best.bands)} ({_ci(after)}) at {where}")  # type: ignore[arg-type]
     if e.verdict == rules.NO_GAIN:
