@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--dense", default="64", help="dense head units ('none' = global average pool -> logits)")
     ap.add_argument("--dropout", type=float, default=0.0, help="dropout before the dense layer")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--augment", action="store_true", help="on-device flip/shift/scale/rotation jitter")
     ap.add_argument("--weight-decay", type=float, default=Config().weight_decay)
     ap.add_argument("--n-train", type=int, default=SYNTHETIC_TRAIN_LIMIT)
     ap.add_argument("--dense-lr-ref", type=int, default=Config().dense_lr_ref)
@@ -52,7 +53,7 @@ def main() -> None:
         for i in range(args.seeds):
             config = Config(task="emotion", depth=depth, epochs=args.epochs, width=16, dense=args.dense,
                             dropout=args.dropout, conv_dropout=args.conv_dropout, learning_rate=args.lr,
-                            batch_size=32, augment=False, patience=0, dense_lr_ref=args.dense_lr_ref,
+                            batch_size=32, augment=args.augment, patience=0, dense_lr_ref=args.dense_lr_ref,
                             seed=args.first_seed + i, label_smoothing=args.label_smoothing,
                             weight_decay=args.weight_decay)  # fmt: skip
             start = time.perf_counter()
