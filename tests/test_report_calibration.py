@@ -141,3 +141,20 @@ def test_a_decided_depth_answer_asks_for_no_more_seeds() -> None:
     assert [s.call for s in clear.complexity.steps] == [rules.NOT_SHOWN, rules.GAIN]
     assert clear.complexity.verdict == "yes" and clear.decided
     assert next_targets(clear, current, plan) == current  # 1 -> 2 is open, but it cannot change 'yes'
+
+
+def test_an_open_steps_seeds_go_to_its_noisier_depth() -> None:
+    """Neyman allocation: with equal spreads both depths of an open step get the round; a depth five times quieter
+    than its neighbour already holds its share (3 / 5 >= 1 / 5) and keeps its seeds."""
+    from facesweep.verdicts.replicates import answer, group_replicates
+    from facesweep.verdicts.sequential import next_targets
+
+    plan, current = SeedPlan(), {1: 3, 2: 3}
+    equal = answer(group_replicates(_rows({1: 0.90, 2: 0.91}, 0.01)), plan)
+    assert equal.complexity.steps[0].call == rules.NOT_SHOWN
+    assert next_targets(equal, current, plan) == {1: 5, 2: 5}
+    unequal = answer(group_replicates(_rows({1: 0.90, 2: 0.91}, {1: 0.01, 2: 0.002})), plan)
+    assert unequal.complexity.steps[0].call == rules.NOT_SHOWN
+    assert next_targets(unequal, current, plan) == {1: 5, 2: 3}
+    close = answer(group_replicates(_rows({1: 0.90, 2: 0.91}, {1: 0.01, 2: 0.007})), plan)  # 3 / 5 < 0.7: short
+    assert next_targets(close, current, plan) == {1: 5, 2: 5}

@@ -29,7 +29,7 @@ import numpy as np
 from facesweep.verdicts import rules
 
 if TYPE_CHECKING:
-    from facesweep.verdicts.replicates import ReplicateAnswers, Step
+    from facesweep.verdicts.replicates import DepthReplicates, ReplicateAnswers, Step
 
 DEFAULT_START = 3  # seeds per depth before the first look
 DEFAULT_STEP = 2  # seeds added per round to each depth still in an undecided comparison
@@ -84,21 +84,36 @@ def out_of_reach(step: Step, plan: SeedPlan) -> bool:
     return need is None or need > rules.OUT_OF_REACH * plan.max_seeds
 
 
-def undecided_depths(answers: ReplicateAnswers) -> set[int]:
-    """Depths whose seeds could still change an open answer: the depths of an open step (or with too few values to
-    enter one) while the depth verdict is undecided, and each depth whose epoch verdict is open. A decided answer
-    asks for nothing ('yes' needs only its deepest step: an open middle step cannot change it), and a step out of
-    reach of the plan's seeds (``out_of_reach``) asks for none."""
+def undecided_depths(answers: ReplicateAnswers, level: int | None = None) -> set[int]:
+    """Depths whose seeds could still change an open answer: each depth whose epoch verdict is open, and while the
+    depth verdict is undecided, the depths of its open steps (and those with too few values to enter one). A
+    decided answer asks for nothing ('yes' needs only its deepest step: an open middle step cannot change it), and
+    a step out of reach of the plan's seeds (``out_of_reach``) asks for none.
+
+    An open step's seeds go where they shrink its interval (Neyman allocation: seeds in proportion to seed SD):
+    the noisier depth always; the quieter one too unless it already holds its share at ``level`` (the seeds the
+    noisier will have after this round): n_quiet / level >= sd_quiet / sd_noisy. With equal noise both get seeds;
+    a depth four times quieter than its neighbour keeps its seeds while the neighbour catches up."""
     want: set[int] = set()
+    by_depth = {d.depth: d for d in answers.complexity.depths}
     if answers.complexity.verdict in rules.UNDECIDED:
         for s in answers.complexity.steps:
             if s.call == rules.NOT_SHOWN and not out_of_reach(s, answers.plan):
-                want |= {s.shallower, s.deeper}
+                want |= _open_step_depths(by_depth[s.shallower], by_depth[s.deeper], level)
         want |= set(answers.complexity.excluded)
     for row in answers.epochs.depths:
         if row.verdict in (rules.NOT_SHOWN, "cannot answer"):
             want.add(row.depth)
     return want
+
+
+def _open_step_depths(a: DepthReplicates, b: DepthReplicates, level: int | None) -> set[int]:
+    sd_a, sd_b = float(np.std(a.values, ddof=1)), float(np.std(b.values, ddof=1))
+    noisy, quiet = (a, b) if sd_a >= sd_b else (b, a)
+    sd_noisy, sd_quiet = max(sd_a, sd_b), min(sd_a, sd_b)
+    if level is None or sd_noisy <= 0 or quiet.n * sd_noisy < level * sd_quiet:
+        return {noisy.depth, quiet.depth}
+    return {noisy.depth}
 
 
 def next_targets(answers: ReplicateAnswers | None, current: Mapping[int, int], plan: SeedPlan) -> dict[int, int]:
@@ -116,7 +131,7 @@ def next_targets(answers: ReplicateAnswers | None, current: Mapping[int, int], p
     if frontier >= plan.max_seeds:
         return targets
     level = min(plan.max_seeds, frontier + plan.step)
-    for depth in undecided_depths(answers):
+    for depth in undecided_depths(answers, level):
         if depth in targets:
             targets[depth] = level
     return targets
