@@ -10,7 +10,7 @@ seeds; Bonferroni over the steps; one look), plus per depth the mean learning cu
 gains. That is the reference verdict a study's few seeds should agree with. ``check`` reads a study's report
 (``facesweep report --json``'s object) and compares: every decided step of the study must not contradict the
 reference (a study 'gain' where the reference says 'loss' or 'no gain', and so on), and both study verdicts must be
-decided. Exit 1 on a disagreement.
+decided and the reference's. Exit 1 on a disagreement.
 Resumable: ``run`` appends to ``--out`` as seeds finish and skips what is there.
 """
 
@@ -116,6 +116,8 @@ def check(args: argparse.Namespace) -> int:
     for question in ("complexity", "epochs"):
         if not doc[question]["decided"]:
             problems.append(f"{question}: not decided ({doc[question]['verdict']})")
+        elif doc[question]["verdict"] != ref[question]:
+            problems.append(f"{question}: study says {doc[question]['verdict']}, reference {ref[question]}")
     print("study:", doc["lead"][0])
     print("study:", doc["lead"][1])
     print(f"reference: deeper {ref['complexity']}, epochs {ref['epochs']}; steps " +

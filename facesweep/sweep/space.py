@@ -136,7 +136,7 @@ def default_space(task: str, n_train: int, *, synthetic: bool = False) -> Search
     """Depth and epochs plus the knobs that matter most, sized for the task and the data.
 
     The synthetic default is sized so ``facesweep study --trials 30`` (30 search trials, then seeds of each
-    depth's best until both answers are decided) finishes within ten minutes on a 2-core CPU (9m51s measured),
+    depth's best until both answers are decided) finishes within ten minutes on a 2-core CPU (8m20s measured),
     compiles included: narrow, few epochs, and
     the knobs that only multiply compiled programs (width, dropout, batch size) fixed. Small real sets get a
     little more room; larger ones wider nets and more epochs.
