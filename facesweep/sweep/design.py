@@ -71,14 +71,15 @@ class Plan:
     seed: int = 0
     quotas: dict[int, int] = field(default_factory=dict)  # balanced only: finished search trials per depth
     metric: str = "val_accuracy"  # what the verdicts read
-    replicate_epochs: int | None = None  # epochs every replicate trains; None = each source trial's own
+    replicate_epochs: int | None = None  # epochs every replicate trains (the study's attribute, read after the
+    #                                      study is claimed); None = each source trial's own
 
     @classmethod
     def make(cls, design: str, target: int, depths: Sequence[int], seeds: SeedPlan | None = None, seed: int = 0,
-             metric: str = "val_accuracy", replicate_epochs: int | None = None) -> Plan:  # fmt: skip
+             metric: str = "val_accuracy") -> Plan:  # fmt: skip
         depths = tuple(sorted(set(int(d) for d in depths)))
         quotas = depth_quotas(target, depths, seed) if design == schema.DESIGN_BALANCED else {}
-        return cls(design, target, depths, seeds, seed, quotas, metric, replicate_epochs)
+        return cls(design, target, depths, seeds, seed, quotas, metric)
 
     @property
     def balanced(self) -> bool:

@@ -137,9 +137,8 @@ def default_space(task: str, n_train: int, *, synthetic: bool = False) -> Search
 
     The synthetic default is sized so ``facesweep study --trials 30`` (30 search trials, then seeds of each
     depth's best until both answers are decided) finishes within ten minutes on a 2-core CPU (8m20s measured),
-    compiles included: narrow, few epochs, and
-    the knobs that only multiply compiled programs (width, dropout, batch size) fixed. Small real sets get a
-    little more room; larger ones wider nets and more epochs.
+    compiles included: narrow, few epochs, and the knobs that only multiply compiled programs (width, dropout,
+    batch size) fixed. Small real sets get a little more room; larger ones wider nets and more epochs.
     """
     max_depth = max_depth_for(get_task(task).image_size)  # 48 px -> 1 px after 5 pools; 96 px -> 1 px after 6
     if synthetic:
