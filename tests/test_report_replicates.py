@@ -340,3 +340,13 @@ def test_epochs_lead_names_the_depth_its_numbers_are_from() -> None:
     line = _epochs_line(rep)
     assert line.startswith("More epochs: yes up to epoch 9 (the latest depth; depth 4 levels off at epoch 8)")
     assert "from 1 to 8" in line and "at depth 4, 6 seeds" in line
+
+
+def test_the_subtitle_counts_the_fewest_seeds_of_any_depth() -> None:
+    """'k+ seed replicates per depth': k is the depth with the fewest, not the shallowest depth's count."""
+    from facesweep.report.document import study_document
+
+    report = report_of(designed(lambda d: 0.40 + 0.03 * d, k=5, missing={3: 2}))
+    assert [d.n for d in report.replicates.complexity.depths] == [5, 5, 3, 5]
+    assert "5+ seed" not in study_document(report).subtitle  # depth 1 has 5: the old reading
+    assert ", 3+ seed replicates per depth" in study_document(report).subtitle

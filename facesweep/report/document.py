@@ -277,8 +277,8 @@ def study_document(report: StudyReport) -> StudyDoc:
     """The one document both renderers lay out."""
     data = report.data or report.data_source or "synthetic"
     rep = report.replicates
-    design = report.design + (f", {rep.complexity.depths[0].n}+ seed replicates per depth" if rep else
-                              ", no seed replicates")  # fmt: skip
+    fewest = min((d.n for d in rep.complexity.depths), default=0) if rep else 0  # "k+": every depth has k or more
+    design = report.design + (f", {fewest}+ seed replicates per depth" if rep else ", no seed replicates")
     subtitle = f"task {report.task or '?'}, metric {report.metric}, data {data}, design {design}"
     complexity, epochs = _answers(report)
     if rep is not None:
