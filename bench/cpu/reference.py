@@ -106,7 +106,10 @@ def check(args: argparse.Namespace) -> int:
     study = load(args.storage, args.study)
     report = analyze_study(study.study_name, study.get_trials(), study_attrs=study.user_attrs, n_boot=200)
     doc = study_to_json(report)
-    ref = json.loads(Path(args.reference).read_text())["verdicts"]
+    try:
+        ref = json.loads(Path(args.reference).read_text())["verdicts"]
+    except (OSError, ValueError, KeyError) as exc:
+        sys.exit(f"--reference {args.reference}: not a reference written by 'run' ({exc})")
     ref_calls = {s["step"]: s["call"] for s in ref["steps"]}
     problems = []
     for a in doc["complexity"]["adjacent"]:

@@ -44,6 +44,8 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=100)
     ap.add_argument("--json", action="store_true", help="one JSON object per depth instead of text")
     args = ap.parse_args()
+    if args.seeds < 1 or args.epochs < 1:
+        ap.error(f"--seeds and --epochs must be >= 1, got {args.seeds} and {args.epochs}")
 
     data = synthetic_dataset("emotion", n_train=max(7000, args.n_train), n_val=1500, seed=0,
                              difficulty=args.difficulty, pose=args.pose)  # fmt: skip

@@ -67,6 +67,11 @@ class DepthReplicates:
     def usable(self) -> bool:
         return self.n >= rules.MIN_VALUES
 
+    @property
+    def sd(self) -> float:
+        """Seed SD of ``values`` (metric units; nan below 2 values)."""
+        return float(np.std(self.values, ddof=1)) if self.n >= 2 else float("nan")
+
 
 @dataclass(frozen=True)
 class Step:
@@ -273,7 +278,7 @@ def power_hint(depths: Sequence[DepthReplicates], steps: Sequence[Step], plan: S
     worst: PowerHint | None = None
     for s in steps:
         a, b = by_depth[s.shallower], by_depth[s.deeper]
-        sd_a, sd_b = float(np.std(a.values, ddof=1)), float(np.std(b.values, ddof=1))
+        sd_a, sd_b = a.sd, b.sd
         seeds = min(a.n, b.n)
         hint = PowerHint(seeds=seeds, detectable_step=stats.detectable_step(sd_a, sd_b, seeds, family=family),
                          step=plan.min_effect,

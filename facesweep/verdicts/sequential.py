@@ -108,7 +108,7 @@ def undecided_depths(answers: ReplicateAnswers, level: int | None = None) -> set
 
 
 def _open_step_depths(a: DepthReplicates, b: DepthReplicates, level: int | None) -> set[int]:
-    sd_a, sd_b = float(np.std(a.values, ddof=1)), float(np.std(b.values, ddof=1))
+    sd_a, sd_b = a.sd, b.sd
     noisy, quiet = (a, b) if sd_a >= sd_b else (b, a)
     sd_noisy, sd_quiet = max(sd_a, sd_b), min(sd_a, sd_b)
     if level is None or sd_noisy <= 0 or quiet.n * sd_noisy < level * sd_quiet:
